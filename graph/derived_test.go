@@ -22,7 +22,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -41,7 +40,7 @@ import (
 func TestInterleavedWritesLeaveDerivedRowsCurrent(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 0)
-		clerk, co := env.as("demo-market-clerk"), env.as("demo-credit-office")
+		clerk := env.as("demo-market-clerk")
 		ctx := authz.AsSystem(context.Background())
 		dep := env.departmentID("market-320500")
 		today := vocab.SystemClock.Today()
@@ -55,15 +54,7 @@ func TestInterleavedWritesLeaveDerivedRowsCurrent(t *testing.T) {
 			clerk.mustData(`mutation($u: String!, $n: String!) { createMarketEntity(input: {uscc: $u, name: $n}) { id } }`,
 				map[string]any{"u": validUSCC("91320505", fmt.Sprintf("6%07d", n)), "n": fmt.Sprintf("苏州派生某公司%d", n)}, &ent)
 			person := func(i int) int {
-				first17 := fmt.Sprintf("320502198503%02d%03d", 1+n%28, 100*i+n)
-				c, err := ident.ResidentIDCheckChar(first17)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var p struct{ CreateNaturalPerson struct{ ID string } }
-				co.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
-					map[string]any{"n": fmt.Sprintf("派生%d-%d", n, i), "id": first17 + string(c)}, &p)
-				return atoi(t, p.CreateNaturalPerson.ID)
+				return atoi(t, env.registerPerson(fmt.Sprintf("派生%d-%d", n, i), fmt.Sprintf("320502198503%02d%03d", 1+n%28, 100*i+n)))
 			}
 			return scene{entity: atoi(t, ent.CreateMarketEntity.ID), p: person(1), q: person(2)}
 		}
@@ -91,28 +82,6 @@ func TestInterleavedWritesLeaveDerivedRowsCurrent(t *testing.T) {
 			},
 		}
 		kinds := []string{"listing", "role", "notice", "later representative"}
-		// A write reads before it writes, as a request's checks do: on MariaDB the transaction's
-		// snapshot is taken there, before the write waits for any lock.
-		begin := func(c *gen.Client) (*gen.Tx, error) {
-			tx, err := c.Tx(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := tx.Department.Get(ctx, dep); err != nil {
-				return nil, errors.Join(err, tx.Rollback())
-			}
-			return tx, nil
-		}
-		write := func(name string, c *gen.Client, s scene) error {
-			tx, err := begin(c)
-			if err != nil {
-				return err
-			}
-			if err := writes[name](tx.Client(), s); err != nil {
-				return errors.Join(fmt.Errorf("%s: %w", name, err), tx.Rollback())
-			}
-			return tx.Commit()
-		}
 		for _, first := range kinds {
 			for _, second := range kinds {
 				if first == second {
@@ -122,34 +91,14 @@ func TestInterleavedWritesLeaveDerivedRowsCurrent(t *testing.T) {
 					s := newScene()
 					for _, k := range kinds {
 						if k != first && k != second {
-							if err := write(k, env.db.Client, s); err != nil {
+							if err := written(env, func(c *gen.Client) error { return writes[k](c, s) }); err != nil {
 								t.Fatal(err)
 							}
 						}
 					}
-					open, err := begin(env.db.Client)
+					err := interleave(t, env, func(c *gen.Client) error { return writes[first](c, s) },
+						func() error { return written(env, func(c *gen.Client) error { return writes[second](c, s) }) })
 					if err != nil {
-						t.Fatal(err)
-					}
-					if err := writes[first](open.Client(), s); err != nil {
-						t.Fatal(err)
-					}
-					done := make(chan error)
-					go func() {
-						for n := 1; ; n++ {
-							err := write(second, env.db.Client, s)
-							if !derrors.WriteClash(err) || n == 5 || !derrors.AfterClash(ctx, n) {
-								done <- err
-								return
-							}
-						}
-					}()
-					// The second write runs now, to its end or to a lock the first holds.
-					time.Sleep(150 * time.Millisecond)
-					if err := open.Commit(); err != nil {
-						t.Fatal(err)
-					}
-					if err := <-done; err != nil {
 						t.Fatal(err)
 					}
 
@@ -358,41 +307,11 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 					if !endFirst {
 						first, second = second, first
 					}
-					open, err := env.db.Client.Tx(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if _, err := open.Department.Get(ctx, env.departmentID("market-320000")); err != nil { // a read first, as a request's
-						t.Fatal(err)
-					}
-					if err := correct(k, open.Client(), id, first[0], first[1]); err != nil {
-						t.Fatal(err)
-					}
-					done := make(chan error)
-					go func() {
-						for n := 1; ; n++ {
-							tx, err := env.db.Client.Tx(ctx)
-							if err == nil {
-								if _, err = tx.Department.Get(ctx, env.departmentID("market-320000")); err == nil {
-									err = correct(k, tx.Client(), id, second[0], second[1])
-								}
-								if err == nil {
-									err = tx.Commit()
-								} else {
-									err = errors.Join(err, tx.Rollback())
-								}
-							}
-							if !derrors.WriteClash(err) || n == 5 || !derrors.AfterClash(ctx, n) {
-								done <- err
-								return
-							}
-						}
-					}()
-					time.Sleep(150 * time.Millisecond) // the second correction runs now, to its end or to a lock
-					if err := open.Commit(); err != nil {
-						t.Fatal(err)
-					}
-					if err := <-done; err != nil && !strings.Contains(err.Error(), "is before") {
+					err := interleave(t, env, func(c *gen.Client) error { return correct(k, c, id, first[0], first[1]) },
+						func() error {
+							return written(env, func(c *gen.Client) error { return correct(k, c, id, second[0], second[1]) })
+						})
+					if err != nil && !strings.Contains(err.Error(), "is before") {
 						t.Fatalf("the second correction failed otherwise than by the rule: %v", err)
 					}
 					var s, en sql.NullString
@@ -429,36 +348,24 @@ func TestListingAPersonSeesTheNoticeAsCommitted(t *testing.T) {
 		env := newEnv(t, e, 0)
 		clerk := env.as("demo-market-clerk")
 		ctx := authz.AsSystem(context.Background())
-		first17 := "32050219850401123"
-		c, err := ident.ResidentIDCheckChar(first17)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p struct{ CreateNaturalPerson struct{ ID string } }
-		env.as("demo-credit-office").mustData(`mutation($id: String!) { createNaturalPerson(input: {name: "告知某人", idNumber: $id}) { id } }`,
-			map[string]any{"id": first17 + string(c)}, &p)
+		person := env.registerPerson("告知某人", "32050219850401123")
 		var n struct{ CreatePriorNotice struct{ ID string } }
 		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
 			noticeNo: "LN-1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
-			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "s": todayMinus(29), "r": todayMinus(5)}, &n)
-		open, err := env.db.Client.Tx(ctx)
+			map[string]any{"d": env.departmentID("market-320500"), "p": person, "s": todayMinus(29), "r": todayMinus(5)}, &n)
+		var r gqlResponse
+		err := interleave(t, env, func(c *gen.Client) error {
+			return c.PriorNotice.UpdateOneID(atoi(t, n.CreatePriorNotice.ID)).SetReplyDeadline(vocab.SystemClock.Today().AddDate(0, 0, 10)).Exec(ctx)
+		}, func() error {
+			r = clerk.post(`mutation($d: ID!, $p: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, personID: $p, sourceSystem: "ln",
+				sourceRecordID: "LN-1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, reason: "r", basis: "b",
+				decisionNo: "LN-1"}) { id } }`, map[string]any{"d": env.departmentID("market-320500"), "p": person, "on": todayMinus(1)})
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := open.PriorNotice.UpdateOneID(atoi(t, n.CreatePriorNotice.ID)).SetReplyDeadline(vocab.SystemClock.Today().AddDate(0, 0, 10)).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan gqlResponse)
-		go func() {
-			done <- clerk.post(`mutation($d: ID!, $p: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, personID: $p, sourceSystem: "ln",
-				sourceRecordID: "LN-1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, reason: "r", basis: "b",
-				decisionNo: "LN-1"}) { id } }`, map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "on": todayMinus(1)})
-		}()
-		time.Sleep(150 * time.Millisecond) // the listing runs now, to its end or to a lock
-		if err := open.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if r := <-done; len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "CONFLICT" {
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "CONFLICT" {
 			t.Errorf("listing a person whose notice is no longer complete: %s %+v, want CONFLICT", r.Data, r.Errors)
 		}
 		if n := env.count("list_entries", "person_id IS NOT NULL"); n != 0 {
@@ -491,49 +398,77 @@ func TestInterleavedCorrectionsKeepDerivedFields(t *testing.T) {
 		}
 		before := window()
 		moved := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		open, err := env.db.Client.Tx(ctx)
+		err := interleave(t, env, func(c *gen.Client) error {
+			return c.AdministrativePenalty.UpdateOneID(id).SetDecisionDate(moved).Exec(ctx)
+		},
+			func() error {
+				return written(env, func(c *gen.Client) error {
+					return c.AdministrativePenalty.UpdateOneID(id).SetFineAmount(decimal.RequireFromString("6")).Exec(ctx)
+				})
+			})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := open.Department.Get(ctx, env.departmentID("market-320000")); err != nil {
-			t.Fatal(err)
-		}
-		if err := open.AdministrativePenalty.UpdateOneID(id).SetDecisionDate(moved).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error)
-		go func() {
-			for n := 1; ; n++ {
-				tx, err := env.db.Client.Tx(ctx)
-				if err == nil {
-					if _, err = tx.Department.Get(ctx, env.departmentID("market-320000")); err == nil {
-						err = tx.AdministrativePenalty.UpdateOneID(id).SetFineAmount(decimal.RequireFromString("6")).Exec(ctx)
-					}
-					if err == nil {
-						err = tx.Commit()
-					} else {
-						err = errors.Join(err, tx.Rollback())
-					}
-				}
-				if !derrors.WriteClash(err) || n == 5 || !derrors.AfterClash(ctx, n) {
-					done <- err
-					return
-				}
-			}
-		}()
-		time.Sleep(150 * time.Millisecond) // the fine's correction runs now, to its end or to a lock
-		if err := open.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		written := window()
+		stored := window()
 		if err := env.db.Client.AdministrativePenalty.UpdateOneID(id).SetDecisionDate(moved).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if afresh := window(); written != afresh || written == before {
-			t.Errorf("after the corrections %q; derived afresh %q (before: %q)", written, afresh, before)
+		if afresh := window(); stored != afresh || stored == before {
+			t.Errorf("after the corrections %q; derived afresh %q (before: %q)", stored, afresh, before)
 		}
 	})
+}
+
+// interleave makes first in a transaction it leaves open while second runs — to its end, or
+// to a lock first holds — then commits first and returns second's error. The transaction
+// begins with a read, as a request's checks do: on MariaDB that read fixes its snapshot before
+// any lock it waits for.
+func interleave(t *testing.T, env *testEnv, first func(c *gen.Client) error, second func() error) error {
+	t.Helper()
+	open, err := beginWithRead(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first(open.Client()); err != nil {
+		t.Fatal(errors.Join(err, open.Rollback()))
+	}
+	done := make(chan error)
+	go func() { done <- second() }()
+	time.Sleep(150 * time.Millisecond) // second runs now, to its end or to a lock
+	if err := open.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
+// written makes write in a transaction of its own that begins with a read, run again after a
+// write clash as the server runs a mutation again.
+func written(env *testEnv, write func(c *gen.Client) error) error {
+	ctx := authz.AsSystem(context.Background())
+	for n := 1; ; n++ {
+		tx, err := beginWithRead(env)
+		if err == nil {
+			if err = write(tx.Client()); err == nil {
+				err = tx.Commit()
+			} else {
+				err = errors.Join(err, tx.Rollback())
+			}
+		}
+		if !derrors.WriteClash(err) || n == 5 || !derrors.AfterClash(ctx, n) {
+			return err
+		}
+	}
+}
+
+// beginWithRead begins a transaction and reads a department in it.
+func beginWithRead(env *testEnv) (*gen.Tx, error) {
+	ctx := authz.AsSystem(context.Background())
+	tx, err := env.db.Client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Department.Get(ctx, env.departmentID("market-320000")); err != nil {
+		return nil, errors.Join(err, tx.Rollback())
+	}
+	return tx, nil
 }

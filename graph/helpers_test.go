@@ -18,6 +18,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/report"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/seed/seedtest"
@@ -263,4 +264,18 @@ func answered(r gqlResponse) error {
 		return fmt.Errorf("%+v", r.Errors)
 	}
 	return nil
+}
+
+// registerPerson records a person (as the credit office, the one demo role that may) with the
+// resident ID number of first17 and its check character, and returns the person's ID.
+func (e *testEnv) registerPerson(name, first17 string) string {
+	e.t.Helper()
+	c, err := ident.ResidentIDCheckChar(first17)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var p struct{ CreateNaturalPerson struct{ ID string } }
+	e.as("demo-credit-office").mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
+		map[string]any{"n": name, "id": first17 + string(c)}, &p)
+	return p.CreateNaturalPerson.ID
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"entgo.io/ent"
 
@@ -312,22 +311,16 @@ func TestRepairSubmissionSeesTheRecordAsCommitted(t *testing.T) {
 		s := setupRepair(t, env, "R-W")
 		app := createApplication(t, env, s, nil)
 		ctx := authz.AsSystem(context.Background())
-		open, err := env.db.Client.Tx(ctx)
+		var r gqlResponse
+		err := interleave(t, env, func(c *gen.Client) error {
+			return c.AdministrativePenalty.UpdateOneID(atoi(t, s.penaltyID)).SetStatus(vocab.Withdrawn).Exec(ctx)
+		}, func() error {
+			r = env.as("demo-market-clerk").post(transition, map[string]any{"id": app, "to": "SUBMITTED"})
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := open.AdministrativePenalty.UpdateOneID(atoi(t, s.penaltyID)).SetStatus(vocab.Withdrawn).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan gqlResponse)
-		go func() {
-			done <- env.as("demo-market-clerk").post(transition, map[string]any{"id": app, "to": "SUBMITTED"})
-		}()
-		time.Sleep(150 * time.Millisecond) // the submission runs now, to its end or to a lock
-		if err := open.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		r := <-done
 		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "WITHDRAWN") {
 			t.Errorf("submitting the repair of a penalty withdrawn meanwhile: %s %+v, want CONFLICT naming WITHDRAWN", r.Data, r.Errors)
 		}

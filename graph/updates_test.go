@@ -78,17 +78,10 @@ func TestUpdatesCannotMakeWhatCreatesRefuse(t *testing.T) {
 		// A person is listed only after a completed prior notice for the list (domain.md §7):
 		// moving the listing before the notice, or to a list without one, is refused as the
 		// create would be.
-		first17 := "32050219850505123"
-		c, err := ident.ResidentIDCheckChar(first17)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p struct{ CreateNaturalPerson struct{ ID string } }
-		env.as("demo-credit-office").mustData(`mutation($id: String!) { createNaturalPerson(input: {name: "更正某人", idNumber: $id}) { id } }`,
-			map[string]any{"id": first17 + string(c)}, &p)
+		person := env.registerPerson("更正某人", "32050219850505123")
 		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
 			noticeNo: "UPD-N", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
-			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "s": todayMinus(29), "r": todayMinus(5)}, nil)
+			map[string]any{"d": env.departmentID("market-320500"), "p": person, "s": todayMinus(29), "r": todayMinus(5)}, nil)
 		for i, tc := range []struct {
 			name   string
 			update map[string]any
@@ -101,7 +94,7 @@ func TestUpdatesCannotMakeWhatCreatesRefuse(t *testing.T) {
 				clerk.mustData(`mutation($d: ID!, $p: ID!, $on: Date!, $k: String!) { createListEntry(input: {departmentID: $d, personID: $p,
 					sourceSystem: "upd", sourceRecordID: $k, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
 					reason: "r", basis: "b", decisionNo: $k}) { id } }`,
-					map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "on": todayMinus(1),
+					map[string]any{"d": env.departmentID("market-320500"), "p": person, "on": todayMinus(1),
 						"k": fmt.Sprintf("UPD-L%d", i)}, &l)
 				c := *clerk
 				c.t = t
