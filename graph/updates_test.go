@@ -190,3 +190,40 @@ func TestCorrectedDatesDecideTheExemption(t *testing.T) {
 		}
 	})
 }
+
+// A breach stands once listed: the commitment that became BREACHED put its subject on the
+// COMMITMENT_BREACH list, so changing its fulfilment back would leave a FULFILLED commitment
+// with an active breach listing. The update is refused, naming fulfilment and the way to
+// correct a breach recorded in error (an objection to its listing), and nothing changes.
+func TestABreachIsNotUndoneByAnUpdate(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		clerk := env.as("demo-market-clerk")
+		var first struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		clerk.mustData(`{ marketEntities(first: 1, orderBy: [{field: USCC}]) { edges { node { id } } } }`, nil, &first)
+		var cm struct{ CreateCreditCommitment struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "cm",
+			sourceRecordID: "CM-B", kind: APPLICATION_NOTIFY_COMMIT, text: "承诺补齐材料", signedOn: "2026-03-01", relatedMatter: "告知承诺"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": first.MarketEntities.Edges[0].Node.ID}, &cm)
+		const fulfil = `mutation($id: ID!, $f: CreditCommitmentFulfilment!) { updateCreditCommitment(id: $id, input: {fulfilment: $f}) { fulfilment } }`
+		clerk.mustData(fulfil, map[string]any{"id": cm.CreateCreditCommitment.ID, "f": "BREACHED"}, nil)
+		for _, f := range []string{"FULFILLED", "PENDING"} {
+			got := clerk.wantError(fulfil, map[string]any{"id": cm.CreateCreditCommitment.ID, "f": f}, "BAD_USER_INPUT", "fulfilment")
+			if !strings.Contains(got.Message, "fileObjection") {
+				t.Errorf("the refusal does not say how a breach is corrected: %q", got.Message)
+			}
+		}
+		if n := env.count("credit_commitments", "id = ? AND fulfilment = 'BREACHED'", cm.CreateCreditCommitment.ID); n != 1 {
+			t.Error("the refused update changed the commitment")
+		}
+		if n := env.count("list_entries", "list_type = 'COMMITMENT_BREACH' AND removed_on IS NULL"); n != 1 {
+			t.Errorf("%d active breach listings, want 1", n)
+		}
+		// Breached again is no change.
+		clerk.mustData(fulfil, map[string]any{"id": cm.CreateCreditCommitment.ID, "f": "BREACHED"}, nil)
+	})
+}

@@ -134,10 +134,23 @@ func repairDepartment(next ent.Mutator) ent.Mutator {
 
 // commitmentBreach records a breach: when a commitment becomes BREACHED, a COMMITMENT_BREACH
 // entry of the commitment's sector is listed for its subject (which takes the subject out of
-// notify-and-commit approvals and caps its tier), in the same transaction.
+// notify-and-commit approvals and caps its tier), in the same transaction. A breach stands: a
+// commitment once BREACHED keeps that fulfilment, so that no commitment reads FULFILLED beside
+// an active breach listing; a breach recorded in error is corrected through an objection to
+// its listing.
 func (e *Engine) commitmentBreach(next ent.Mutator) ent.Mutator {
 	return hook.CreditCommitmentFunc(func(ctx context.Context, m *gen.CreditCommitmentMutation) (ent.Value, error) {
 		f, ok := m.Fulfilment()
+		if ok && f != creditcommitment.FulfilmentBREACHED && m.Op().Is(ent.OpUpdateOne) {
+			old, err := m.OldFulfilment(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if old == creditcommitment.FulfilmentBREACHED {
+				id, _ := m.ID()
+				return nil, derrors.Field("fulfilment", "the commitment was breached and its subject listed (COMMITMENT_BREACH, decision BREACH-%d): a breach stands; one recorded in error is corrected by an objection to that listing (fileObjection)", id)
+			}
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil || !ok || f != creditcommitment.FulfilmentBREACHED {
 			return v, err
