@@ -279,3 +279,24 @@ func (e *testEnv) registerPerson(name, first17 string) string {
 		map[string]any{"n": name, "id": first17 + string(c)}, &p)
 	return p.CreateNaturalPerson.ID
 }
+
+// entityRef is a market entity as the tests name it.
+type entityRef struct{ ID, Uscc string }
+
+// entities returns the environment's first n entities by USCC.
+func (e *testEnv) entities(n int) []entityRef {
+	e.t.Helper()
+	var out struct {
+		MarketEntities struct{ Edges []struct{ Node entityRef } }
+	}
+	e.as("demo-credit-office").mustData(`query($n: Int!) { marketEntities(first: $n, orderBy: [{field: USCC}]) { edges { node { id uscc } } } }`,
+		map[string]any{"n": n}, &out)
+	refs := make([]entityRef, len(out.MarketEntities.Edges))
+	for i, edge := range out.MarketEntities.Edges {
+		refs[i] = edge.Node
+	}
+	if len(refs) < n {
+		e.t.Fatalf("%d entities, want %d", len(refs), n)
+	}
+	return refs
+}

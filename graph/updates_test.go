@@ -110,17 +110,13 @@ func TestUpdatesCannotMakeWhatCreatesRefuse(t *testing.T) {
 
 // What a create derives from a listing's date and list — the minimum publicity (earliest
 // repair) and whether it may be repaired — an update changing them derives again: a listing
-// whose date is corrected has the window of a listing created on the corrected date.
+// whose date is corrected has the window of a listing created on the corrected date, and a
+// planned end it keeps must fit that window.
 func TestCorrectedListingsHaveTheWindowOfTheirDate(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 3)
 		clerk := env.as("demo-market-clerk")
-		var first struct {
-			MarketEntities struct {
-				Edges []struct{ Node struct{ ID string } }
-			}
-		}
-		clerk.mustData(`{ marketEntities(first: 2, orderBy: [{field: USCC}]) { edges { node { id } } } }`, nil, &first)
+		ents := env.entities(2)
 		const listQ = `mutation($d: ID!, $e: ID!, $on: Date!, $k: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
 			sourceSystem: "window", sourceRecordID: $k, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
 			reason: "r", basis: "b", decisionNo: $k}) { id publicityMinEnd repairable } }`
@@ -130,7 +126,7 @@ func TestCorrectedListingsHaveTheWindowOfTheirDate(t *testing.T) {
 		}
 		list := func(entity int, on, key string) listing {
 			var out struct{ CreateListEntry listing }
-			clerk.mustData(listQ, map[string]any{"d": env.departmentID("market-320500"), "e": first.MarketEntities.Edges[entity].Node.ID,
+			clerk.mustData(listQ, map[string]any{"d": env.departmentID("market-320500"), "e": ents[entity].ID,
 				"on": on, "k": key}, &out)
 			return out.CreateListEntry
 		}
@@ -141,6 +137,17 @@ func TestCorrectedListingsHaveTheWindowOfTheirDate(t *testing.T) {
 			map[string]any{"id": corrected.ID, "on": todayMinus(100)}, &out)
 		if got := out.UpdateListEntry; got.PublicityMinEnd != want.PublicityMinEnd || got.Repairable != want.Repairable {
 			t.Errorf("corrected to the date of a listing with %+v, the listing has %+v (created with %+v)", want, got, corrected)
+		}
+		// Moved 300 days earlier, the planned end its create gave lies past the new longest
+		// publicity: refused on plannedEndOn, the listing unchanged.
+		early := list(0, todayMinus(100), "W-3")
+		got := clerk.wantError(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {listedOn: $on}) { id } }`,
+			map[string]any{"id": early.ID, "on": todayMinus(400)}, "BAD_USER_INPUT", "plannedEndOn")
+		if !strings.Contains(got.Message, "correct plannedEndOn with it") {
+			t.Errorf("the refusal does not say what to do: %q", got.Message)
+		}
+		if n := env.count("list_entries", "id = ? AND SUBSTR(listed_on, 1, 10) = ?", early.ID, todayMinus(100)); n != 1 {
+			t.Error("the refused correction changed the listing")
 		}
 	})
 }
@@ -153,19 +160,14 @@ func TestCorrectedDatesDecideTheExemption(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 3)
 		clerk := env.as("demo-market-clerk")
-		var first struct {
-			MarketEntities struct {
-				Edges []struct{ Node struct{ ID, Uscc string } }
-			}
-		}
-		clerk.mustData(`{ marketEntities(first: 2, orderBy: [{field: USCC}]) { edges { node { id uscc } } } }`, nil, &first)
+		ents := env.entities(2)
 		dep := env.departmentID("market-320500")
 		list := func(entity int, on, key string) string {
 			var l struct{ CreateListEntry struct{ ID string } }
 			clerk.mustData(`mutation($d: ID!, $e: ID!, $k: String!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e,
 				sourceSystem: "epi", sourceRecordID: $k, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
 				reason: "r", basis: "b", decisionNo: $k, epidemicRelated: true, sme: true}) { id } }`,
-				map[string]any{"d": dep, "e": first.MarketEntities.Edges[entity].Node.ID, "k": key, "on": on}, &l)
+				map[string]any{"d": dep, "e": ents[entity].ID, "k": key, "on": on}, &l)
 			return l.CreateListEntry.ID
 		}
 		correct := func(id, on, until string) string {
@@ -177,7 +179,7 @@ func TestCorrectedDatesDecideTheExemption(t *testing.T) {
 		restricted := func(entity int) int {
 			var bid restrictionsOut
 			env.as("").mustData(`query($u: String!) { restrictions(uscc: $u, purpose: BIDDING) { listType } }`,
-				map[string]any{"u": first.MarketEntities.Edges[entity].Node.Uscc}, &bid)
+				map[string]any{"u": ents[entity].Uscc}, &bid)
 			return len(bid.Restrictions)
 		}
 		out := list(0, "2020-03-01", "EPI-OUT")
@@ -199,16 +201,11 @@ func TestABreachIsNotUndoneByAnUpdate(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 3)
 		clerk := env.as("demo-market-clerk")
-		var first struct {
-			MarketEntities struct {
-				Edges []struct{ Node struct{ ID string } }
-			}
-		}
-		clerk.mustData(`{ marketEntities(first: 1, orderBy: [{field: USCC}]) { edges { node { id } } } }`, nil, &first)
+		ents := env.entities(1)
 		var cm struct{ CreateCreditCommitment struct{ ID string } }
 		clerk.mustData(`mutation($d: ID!, $e: ID!) { createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "cm",
 			sourceRecordID: "CM-B", kind: APPLICATION_NOTIFY_COMMIT, text: "承诺补齐材料", signedOn: "2026-03-01", relatedMatter: "告知承诺"}) { id } }`,
-			map[string]any{"d": env.departmentID("market-320500"), "e": first.MarketEntities.Edges[0].Node.ID}, &cm)
+			map[string]any{"d": env.departmentID("market-320500"), "e": ents[0].ID}, &cm)
 		const fulfil = `mutation($id: ID!, $f: CreditCommitmentFulfilment!) { updateCreditCommitment(id: $id, input: {fulfilment: $f}) { fulfilment } }`
 		clerk.mustData(fulfil, map[string]any{"id": cm.CreateCreditCommitment.ID, "f": "BREACHED"}, nil)
 		for _, f := range []string{"FULFILLED", "PENDING"} {
