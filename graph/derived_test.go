@@ -234,9 +234,10 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 				u := c.AdministrativePenalty.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
-			{"listed_on", "planned_end_on"}:  listing,
-			{"listed_on", "removed_on"}:      listing,
-			{"listed_on", "measures_end_on"}: listing,
+			{"listed_on", "planned_end_on"}:     listing,
+			{"listed_on", "removed_on"}:         listing,
+			{"listed_on", "measures_end_on"}:    listing,
+			{"listed_on", "obligations_met_on"}: listing,
 			{"valid_from", "valid_until"}: {"demo-market-clerk", "createSectorRating", func(key string) map[string]any {
 				return record("market-320000", key, map[string]any{"scheme": "MARKET_RISK_CLASS", "grade": "B", "period": "2025-12", "validFrom": day0})
 			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {

@@ -14,6 +14,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"entgo.io/ent"
@@ -97,6 +98,34 @@ func nonNegative(m ent.Mutation, fields ...string) error {
 		}
 	}
 	return nil
+}
+
+// after is the value field has once m is applied, and whether it has one: the value m sets,
+// none when m clears it or a create leaves it, else (an update of one row) the stored value.
+// A rule about fields that depend on each other judges the row as it will be with it, not only
+// the fields an update sets.
+func after[T any](ctx context.Context, m ent.Mutation, field string) (T, bool, error) {
+	var zero T
+	v, ok := m.Field(field)
+	if !ok {
+		if m.FieldCleared(field) || !m.Op().Is(ent.OpUpdateOne) {
+			return zero, false, nil
+		}
+		var err error
+		if v, err = m.OldField(ctx, field); err != nil {
+			return zero, false, err
+		}
+	}
+	switch x := v.(type) {
+	case T:
+		return x, true, nil
+	case *T:
+		if x == nil {
+			return zero, false, nil
+		}
+		return *x, true, nil
+	}
+	return zero, false, fmt.Errorf("ledger: field %s holds a %T, not a %T", field, v, zero)
 }
 
 // notBefore refuses an end date earlier than its start date. On an update of one row the

@@ -13,6 +13,7 @@ import (
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
@@ -435,6 +436,9 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if err := notBefore(ctx, m, "listed_on", "measures_end_on"); err != nil {
 		return err
 	}
+	if err := notBefore(ctx, m, "listed_on", "obligations_met_on"); err != nil {
+		return err
+	}
 	_, removed := m.RemovedOn()
 	_, reason := m.RemovalReason()
 	if removed && !reason {
@@ -451,8 +455,10 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		}
 	}
 	planned, replanned := m.PlannedEndOn()
+	unplanned := m.PlannedEndOnCleared()
 	met, metNow := m.ObligationsMetOn()
-	if !create && !replanned && !metNow && !moved && !relisted {
+	unmet := m.ObligationsMetOnCleared()
+	if !create && !replanned && !unplanned && !metNow && !unmet && !moved && !relisted {
 		return nil
 	}
 	// The list's publicity rule in force at the listing date sets the earliest repair and,
@@ -480,15 +486,18 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	}
 	r := publicity.ListRule(rules, string(listType), listed)
 	if r == nil {
+		if !create && (moved || relisted) {
+			// No rule is in force for the corrected date or list: nothing one derived stays,
+			// as a listing created so has none.
+			m.ClearPublicityMinEnd()
+			m.SetRepairable(listentry.DefaultRepairable)
+		}
 		return nil
 	}
 	var metOn *time.Time
 	if metNow {
-		if met.Before(listed) {
-			return derrors.Field("obligationsMetOn", "%s is before the listing (%s)", met.Format(time.DateOnly), listed.Format(time.DateOnly))
-		}
 		metOn = &met
-	} else if !create {
+	} else if !create && !unmet {
 		if old, err := m.OldObligationsMetOn(ctx); err == nil {
 			metOn = old
 		}
@@ -498,15 +507,15 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		return derrors.Field("plannedEndOn", "%s is after %s, the end of the longest publicity (%d months from listing) of %s listings under %s",
 			planned.Format(time.DateOnly), w.MaxEnd.Format(time.DateOnly), r.MaxMonths, listType, r.RuleSet)
 	}
-	if metNow {
-		m.SetPublicityMinEnd(w.MinEnd) // the minimum now counts from the day obligations were met
+	if metNow || unmet {
+		m.SetPublicityMinEnd(w.MinEnd) // the minimum counts from the day obligations were met, or again from the listing
 	}
 	if !create && (moved || relisted) {
 		// A corrected date or list is the listing's from the start: its minimum publicity and
 		// repairability are the rule's for it, and a planned end it keeps must still fit.
 		m.SetPublicityMinEnd(w.MinEnd)
 		m.SetRepairable(r.Repairable)
-		if !replanned {
+		if !replanned && !unplanned {
 			if stored, err := m.OldPlannedEndOn(ctx); err != nil {
 				return err
 			} else if stored != nil && stored.After(w.MaxEnd) {
@@ -516,6 +525,11 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		}
 	}
 	if !create {
+		if unplanned {
+			// A planned end taken away is the rule's again, as for a listing made without one.
+			m.ResetPlannedEndOn()
+			m.SetPlannedEndOn(w.MaxEnd)
+		}
 		return nil
 	}
 	m.SetPublicityMinEnd(w.MinEnd)
@@ -533,26 +547,43 @@ func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	if err := notBefore(ctx, m, "valid_from", "valid_until"); err != nil {
 		return err
 	}
-	grade, ok := m.Grade()
-	if !ok {
-		return nil
+	_, gradeSet := m.Grade()
+	_, schemeSet := m.Scheme()
+	_, scoreSet := m.Score()
+	_, pointsSet := m.Points()
+	if !gradeSet && !schemeSet && !scoreSet && !pointsSet && !m.ScoreCleared() && !m.PointsCleared() {
+		return nil // a create sets grade and scheme
 	}
-	scheme, ok := m.Scheme()
-	if !ok {
-		old, err := m.OldScheme(ctx)
-		if err != nil {
-			return err
-		}
-		scheme = old
+	// The rating as it will be: an update changing the scheme, score or points is checked
+	// against the grade it keeps, as a create of the same rating would be.
+	grade, _, err := after[string](ctx, m, sectorrating.FieldGrade)
+	if err != nil {
+		return err
+	}
+	scheme, _, err := after[sectorrating.Scheme](ctx, m, sectorrating.FieldScheme)
+	if err != nil {
+		return err
 	}
 	grade = strings.ToUpper(strings.TrimSpace(grade))
 	scale := vocab.RatingGrades[string(scheme)]
 	if !slices.Contains(scale, grade) {
+		if !gradeSet {
+			return derrors.Field("scheme", "%s has no grade %q, the rating's (its grades: %s): correct grade with it", scheme, grade, strings.Join(scale, ", "))
+		}
 		return derrors.Field("grade", "%q is not a grade of %s (one of %s)", grade, scheme, strings.Join(scale, ", "))
 	}
-	m.SetGrade(grade)
-	if score, ok := m.Score(); ok {
-		points, _ := m.Points()
+	if gradeSet {
+		m.SetGrade(grade)
+	}
+	score, scored, err := after[float64](ctx, m, sectorrating.FieldScore)
+	if err != nil {
+		return err
+	}
+	points, _, err := after[int](ctx, m, sectorrating.FieldPoints)
+	if err != nil {
+		return err
+	}
+	if scored {
 		var want string
 		switch scheme {
 		case sectorrating.SchemeTRANSPORT_OPERATOR_JS:
@@ -561,7 +592,17 @@ func ratingRules(ctx context.Context, mu ent.Mutation) error {
 			want = transport.ConstructionGrade(score, grade == "D") // D may be imposed directly
 		}
 		if want != "" && want != grade {
-			return derrors.Field("grade", "%s does not follow from score %g and %d points on %s: the grade is %s", grade, score, points, scheme, want)
+			field := "grade" // the field the update sent that the others contradict
+			switch {
+			case gradeSet:
+			case scoreSet || m.ScoreCleared():
+				field = "score"
+			case pointsSet || m.PointsCleared():
+				field = "points"
+			default:
+				field = "scheme"
+			}
+			return derrors.Field(field, "%s does not follow from score %g and %d points on %s: the grade is %s", grade, score, points, scheme, want)
 		}
 	}
 	return nil
