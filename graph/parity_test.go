@@ -1,0 +1,567 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/creditgraph/creditgraph/authz"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/migrate"
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// Whatever an update makes, a create could have made: the row an accepted update leaves is a
+// row a create of its values accepts, and what the write engine derives for it (publicity,
+// windows, sector, exemption …) is what the create derives. The cases are generated: for each
+// record type whose update the API serves, every field of its update input the schema serves,
+// set to each value of a pool (the enum's values from the schema, the dates around the row's
+// own dates and today, the other fixtures' values, empty and cleared), one at a time. The
+// oracle is a create of the updated row's values in place of the row (the row deleted first,
+// in the same transaction, which is rolled back). A field in which a create of the row as made
+// differs already (its history: a status a workflow set) is not compared.
+func TestUpdatedRowsAreRowsACreateMakes(t *testing.T) {
+	schema := graph.NewSchema(graph.Deps{}).Schema()
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		ctx := authz.AsSystem(context.Background())
+		rows := parityFixtures(t, env)
+		pools := parityPools(t, env)
+		for _, typ := range slices.Sorted(maps.Keys(rows)) {
+			t.Run(typ, func(t *testing.T) {
+				ids := rows[typ]
+				var stored []reflect.Value
+				for _, id := range ids {
+					stored = append(stored, parityGet(t, ctx, env.db.Client, typ, id))
+				}
+				upd := schema.Types["Update"+typ+"Input"]
+				if upd == nil {
+					t.Fatalf("the schema serves no Update%sInput", typ)
+				}
+				accepted, refused, checked := 0, 0, 0
+				for i, id := range ids {
+					history, err := parityBaseline(ctx, env.db.Client, typ, id)
+					if err != nil {
+						t.Errorf("%s %d as made: %v", typ, id, err)
+						continue
+					}
+					if len(history) > 0 {
+						t.Logf("%s %d: not compared, as a create does not repeat them: %v", typ, id, slices.Sorted(maps.Keys(history)))
+					}
+					checked++
+					for _, p := range parityPatches(t, schema, upd, typ, stored, i, pools) {
+						ok, problem := parityCase(ctx, env.db.Client, typ, id, p, history)
+						if problem != "" {
+							t.Errorf("%s %d, update %s: %s", typ, id, p.name, problem)
+						}
+						if ok {
+							accepted++
+						} else {
+							refused++
+						}
+					}
+				}
+				t.Logf("%d rows, %d updates accepted and checked, %d refused", checked, accepted, refused)
+				if checked == 0 || accepted < 5 {
+					t.Errorf("%d rows checked, %d updates accepted: the test lost its reach for %s", checked, accepted, typ)
+				}
+			})
+		}
+	})
+}
+
+// parityFixtures makes a few rows of each record type whose update the API serves, unlike one
+// another where the rules branch (legal or natural person, entity or person listed …).
+func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
+	t.Helper()
+	ents := env.entities(3)
+	person := env.registerPerson("对照某人", "32050219850505123")
+	other := env.registerPerson("对照他人", "32050219900101123")
+	day0 := todayMinus(60)
+	rows := map[string][]int{}
+	n := 0
+	mk := func(token, typ string, in map[string]any) {
+		t.Helper()
+		n++
+		for k, v := range in {
+			if s, ok := v.(string); ok && strings.Contains(s, "#") {
+				in[k] = strings.ReplaceAll(s, "#", fmt.Sprint(n))
+			}
+		}
+		var out map[string]struct{ ID string }
+		env.as(token).mustData(`mutation($in: Create`+typ+`Input!) { r: create`+typ+`(input: $in) { id } }`, map[string]any{"in": in}, &out)
+		rows[typ] = append(rows[typ], atoi(t, out["r"].ID))
+	}
+	record := func(dep string, entity string, more map[string]any) map[string]any {
+		in := map[string]any{"departmentID": env.departmentID(dep), "entityID": entity, "sourceSystem": "parity", "sourceRecordID": "PAR-#"}
+		for k, v := range more {
+			in[k] = v
+		}
+		return in
+	}
+	const clerk = "demo-market-clerk"
+	for i, more := range []map[string]any{
+		nil,
+		{"penaltyCategories": []string{"WARNING"}, "fineAmount": nil, "penaltyContent": "警告",
+			"counterpartyCategory": "NATURAL_PERSON", "counterpartyUscc": nil, "counterpartyName": "张某"},
+		{"counterpartyCategory": "INDIVIDUAL_BUSINESS", "registrationNo": "320500600123456",
+			"counterpartyName": "某个体户", "severity": "SERIOUS", "decisionDate": todayMinus(800)},
+		{"epidemicRelated": true, "sme": true, "decisionDate": "2020-03-02"},
+	} {
+		in := penaltyInput(env, "market-320500", fmt.Sprintf("PAR-P%d", i))["in"].(map[string]any)
+		for k, v := range more {
+			if v == nil {
+				delete(in, k)
+			} else {
+				in[k] = v
+			}
+		}
+		if i == 2 {
+			in["counterpartyUscc"] = ident.PlaceholderUSCC
+		}
+		mk(clerk, "AdministrativePenalty", in)
+	}
+	mk(clerk, "PriorNotice", map[string]any{"departmentID": env.departmentID("market-320500"), "personID": person, "noticeNo": "PAR-N#",
+		"listType": "MS_SERIOUS_ILLEGAL_DISHONEST", "facts": "事实", "servedOn": todayMinus(40), "serviceMethod": "POST", "replyDeadline": todayMinus(20)})
+	mk(clerk, "PriorNotice", map[string]any{"departmentID": env.departmentID("market-320500"), "personID": other, "noticeNo": "PAR-N#",
+		"listType": "MS_ABNORMAL_OPERATION", "facts": "事实", "servedOn": todayMinus(10), "serviceMethod": "IN_PERSON", "replyDeadline": todayMinus(-10)})
+	mk(clerk, "ListEntry", record("market-320000", ents[0].ID, map[string]any{"severity": "GENERAL", "listType": "MS_ABNORMAL_OPERATION",
+		"listedOn": day0, "reason": "无法联系", "basis": "办法第四条", "decisionNo": "列#"}))
+	mk(clerk, "ListEntry", record("market-320000", ents[1].ID, map[string]any{"severity": "SERIOUS", "listType": "MS_SERIOUS_ILLEGAL_DISHONEST",
+		"listedOn": todayMinus(400), "reason": "严重违法", "basis": "办法第十条", "decisionNo": "列#"}))
+	person0 := record("market-320500", "", map[string]any{"severity": "SERIOUS", "listType": "MS_SERIOUS_ILLEGAL_DISHONEST",
+		"listedOn": todayMinus(5), "reason": "严重违法", "basis": "办法第十条", "decisionNo": "列#", "personID": person})
+	delete(person0, "entityID")
+	mk(clerk, "ListEntry", person0)
+	mk("demo-labour-clerk", "ListEntry", record("labour-320200", ents[2].ID, map[string]any{"severity": "SERIOUS", "listType": "HR_WAGE_ARREARS",
+		"listedOn": todayMinus(300), "obligationsMetOn": todayMinus(100), "reason": "拖欠工资", "basis": "人社部令第45号", "decisionNo": "列#"}))
+	mk(clerk, "RedListEntry", record("market-320000", ents[0].ID, map[string]any{"listType": "SAMR_CONTRACT_HONOUR", "source": "省市场监管局",
+		"decisionNo": "荣#", "recognisedOn": day0, "validUntil": todayMinus(-300), "basis": "办法"}))
+	mk(clerk, "RedListEntry", record("market-320000", ents[1].ID, map[string]any{"listType": "SAMR_CONTRACT_HONOUR", "source": "省市场监管局",
+		"decisionNo": "荣#", "recognisedOn": todayMinus(700), "basis": "办法"}))
+	mk(clerk, "SectorRating", record("market-320000", ents[0].ID, map[string]any{"scheme": "MARKET_RISK_CLASS", "grade": "B", "period": "2025-12", "validFrom": day0}))
+	mk(clerk, "SectorRating", record("market-320000", ents[1].ID, map[string]any{"scheme": "MARKET_RISK_CLASS", "grade": "D", "period": "2024-12",
+		"validFrom": todayMinus(500), "validUntil": todayMinus(100)}))
+	mk("demo-environment-clerk", "SectorRating", record("environment-320500", ents[2].ID, map[string]any{"scheme": "ENV_CREDIT_JS", "grade": "BLACK",
+		"period": "2025", "validFrom": todayMinus(200)}))
+	mk("demo-transport-clerk", "SectorRating", record("transport-320000", ents[1].ID, map[string]any{"scheme": "TRANSPORT_OPERATOR_JS", "grade": "C",
+		"score": 45, "points": 25, "period": "2025", "validFrom": todayMinus(150)}))
+	for i, valid := range []any{"2030-01-01", nil} {
+		in := record("market-320000", ents[i].ID, map[string]any{"decisionDocName": "准予许可决定书", "decisionNo": "许#", "licenseCategory": "ORDINARY",
+			"content": "食品销售", "decisionDate": day0, "validFrom": day0, "authorityName": "省局", "authorityUscc": "11320000014000003W"})
+		if valid != nil {
+			in["validTo"] = valid
+		}
+		mk(clerk, "AdministrativeLicense", in)
+	}
+	mk(clerk, "SpotCheck", record("market-320000", ents[0].ID, map[string]any{"taskID": "SSLM-#", "checkItems": "经营场所", "inspectedOn": day0, "result": "NO_PROBLEM"}))
+	mk(clerk, "SpotCheck", record("market-320000", ents[1].ID, map[string]any{"taskID": "SSLM-#", "checkItems": "台账", "inspectedOn": todayMinus(3),
+		"result": "PROBLEM_FOUND", "severity": "GENERAL"}))
+	mk(clerk, "CreditCommitment", record("market-320000", ents[0].ID, map[string]any{"kind": "APPLICATION_NOTIFY_COMMIT", "text": "承诺",
+		"signedOn": day0, "relatedMatter": "许可"}))
+	mk(clerk, "CreditCommitment", record("market-320000", ents[1].ID, map[string]any{"kind": "APPLICATION_NOTIFY_COMMIT", "text": "承诺",
+		"signedOn": todayMinus(900), "relatedMatter": "资质", "fulfilment": "FULFILLED"}))
+	mk(clerk, "EntityRole", map[string]any{"entityID": ents[0].ID, "personID": person, "role": "PRINCIPAL", "startedOn": day0})
+	mk(clerk, "EntityRole", map[string]any{"entityID": ents[1].ID, "personID": other, "role": "LEGAL_REPRESENTATIVE", "startedOn": todayMinus(30)})
+	delete(rows, "PriorNotice") // the person's listing needs them; the API does not update them
+	return rows
+}
+
+// parityPools are values the fields may take besides the fixtures' own: for the edges a
+// department of each sector, the entities and persons; for dates the days on which a rule
+// changes (the effective dates and periods of every rule table, read from the schema), and the
+// days before them.
+type parityPool struct {
+	ids   map[string][]int
+	dates []time.Time
+}
+
+func parityPools(t *testing.T, env *testEnv) parityPool {
+	t.Helper()
+	pools := map[string][]int{}
+	var dates []time.Time
+	for _, table := range migrate.Tables {
+		if table.HasColumn("source_record_id") {
+			continue // a record's dates are the record's, not a rule's
+		}
+		for _, col := range []string{"effective_from", "effective_to", "starts_on", "ends_on"} {
+			if !table.HasColumn(col) {
+				continue
+			}
+			r, err := env.db.SQL.Query("SELECT DISTINCT " + col + " FROM " + table.Name + " WHERE " + col + " IS NOT NULL")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r.Next() {
+				var d storedDate
+				if err := r.Scan(&d); err != nil {
+					t.Fatal(err)
+				}
+				dates = append(dates, d.t, d.t.AddDate(0, 0, -1))
+			}
+			r.Close()
+		}
+	}
+	if len(dates) < 10 {
+		t.Fatalf("%d rule dates: the test lost its reach", len(dates))
+	}
+	for _, code := range []string{"market-320000", "market-320500", "environment-320500", "labour-320000", "transport-320000"} {
+		pools["DepartmentID"] = append(pools["DepartmentID"], env.departmentID(code))
+	}
+	for _, q := range []struct{ field, sql string }{
+		{"EntityID", "SELECT id FROM market_entities ORDER BY id LIMIT 3"},
+		{"PersonID", "SELECT id FROM natural_persons ORDER BY id LIMIT 3"},
+	} {
+		r, err := env.db.SQL.Query(q.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			var id int
+			if err := r.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			pools[q.field] = append(pools[q.field], id)
+		}
+		r.Close()
+	}
+	return parityPool{pools, dates}
+}
+
+// storedDate scans a DATE column on either engine (a time from MariaDB, text from SQLite).
+type storedDate struct{ t time.Time }
+
+func (d *storedDate) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		d.t = time.Date(v.Year(), v.Month(), v.Day(), 0, 0, 0, 0, time.UTC)
+		return nil
+	case string:
+		return d.parse(v)
+	case []byte:
+		return d.parse(string(v))
+	}
+	return fmt.Errorf("a date of type %T", src)
+}
+
+func (d *storedDate) parse(s string) error {
+	t, err := time.Parse(time.DateOnly, s[:min(10, len(s))])
+	d.t = t
+	return err
+}
+
+// parityPatch is one update: an Update…Input value and how the test names it.
+type parityPatch struct {
+	name string
+	in   reflect.Value
+}
+
+// parityPatches are the one-field updates of stored[i]: every field of its update input that
+// the schema serves, set to each value of its pool, or cleared.
+func parityPatches(t *testing.T, schema *ast.Schema, upd *ast.Definition, typ string, stored []reflect.Value, i int, pools parityPool) []parityPatch {
+	t.Helper()
+	row := stored[i].Elem()
+	inType := reflect.TypeOf(parityUpdater(gen.NewClient(), typ, 0).MethodByName("SetInput").Interface()).In(0)
+	var out []parityPatch
+	add := func(field string, v reflect.Value, show any) {
+		in := reflect.New(inType).Elem()
+		in.FieldByName(field).Set(v)
+		out = append(out, parityPatch{fmt.Sprintf("%s=%v", field, show), in})
+	}
+	for f := range inType.Fields() {
+		arg := upd.Fields.ForName(strings.ToLower(f.Name[:1]) + f.Name[1:])
+		if arg == nil {
+			continue // not served (append…)
+		}
+		if target, ok := strings.CutPrefix(f.Name, "Clear"); ok && f.Type.Kind() == reflect.Bool {
+			if v := row.FieldByName(target); v.IsValid() && !v.IsZero() {
+				add(f.Name, reflect.ValueOf(true), true)
+			}
+			continue
+		}
+		if (strings.HasPrefix(f.Name, "Add") || strings.HasPrefix(f.Name, "Remove")) && strings.HasSuffix(f.Name, "IDs") {
+			t.Fatalf("%s.%s: the test sets no to-many edge yet", inType.Name(), f.Name)
+		}
+		elem := f.Type
+		if elem.Kind() == reflect.Pointer {
+			elem = elem.Elem()
+		}
+		current := parityShow(row.FieldByName(f.Name))
+		for _, v := range parityValues(schema, arg.Type, f.Name, elem, stored, i, pools) {
+			if parityShow(v) == current {
+				continue
+			}
+			if f.Type.Kind() == reflect.Pointer {
+				p := reflect.New(elem)
+				p.Elem().Set(v)
+				add(f.Name, p, parityShow(v))
+			} else {
+				add(f.Name, v, parityShow(v))
+			}
+		}
+	}
+	return out
+}
+
+// parityValues is the pool of values of a field of type elem (its GraphQL type gt).
+func parityValues(schema *ast.Schema, gt *ast.Type, field string, elem reflect.Type, stored []reflect.Value, i int, pools parityPool) []reflect.Value {
+	var vals []reflect.Value
+	seen := map[string]bool{}
+	put := func(v reflect.Value) {
+		if s := parityShow(v); !seen[s] {
+			seen[s] = true
+			vals = append(vals, v)
+		}
+	}
+	// The other rows' values of the field.
+	for _, r := range stored {
+		v := r.Elem().FieldByName(field)
+		if !v.IsValid() {
+			continue
+		}
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				continue
+			}
+			v = v.Elem()
+		}
+		if v.Type().ConvertibleTo(elem) && !(strings.HasSuffix(field, "ID") && v.IsZero()) {
+			put(v.Convert(elem))
+		}
+	}
+	switch {
+	case elem == reflect.TypeOf(time.Time{}):
+		// The days around each of the row's own dates, and today and tomorrow.
+		today := vocab.SystemClock.Today()
+		put(reflect.ValueOf(today))
+		put(reflect.ValueOf(today.AddDate(0, 0, 1)))
+		for _, d := range pools.dates {
+			put(reflect.ValueOf(d))
+		}
+		row := stored[i].Elem()
+		for f := range row.Type().Fields() {
+			if !f.IsExported() {
+				continue
+			}
+			v := row.FieldByName(f.Name)
+			if v.Kind() == reflect.Pointer && !v.IsNil() {
+				v = v.Elem()
+			}
+			if d, ok := v.Interface().(time.Time); ok && f.Name != "CreatedAt" && f.Name != "UpdatedAt" {
+				d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+				for _, k := range []int{-1, 0, 1} {
+					put(reflect.ValueOf(d.AddDate(0, 0, k)))
+				}
+			}
+		}
+	case elem.Kind() == reflect.Slice:
+		// Each enum value alone, the first twice, none.
+		if def := schema.Types[gt.Elem.Name()]; def != nil && def.Kind == ast.Enum {
+			for _, ev := range def.EnumValues {
+				s := reflect.MakeSlice(elem, 1, 1)
+				s.Index(0).Set(reflect.ValueOf(ev.Name).Convert(elem.Elem()))
+				put(s)
+			}
+			twice := reflect.MakeSlice(elem, 2, 2)
+			twice.Index(0).Set(reflect.ValueOf(def.EnumValues[0].Name).Convert(elem.Elem()))
+			twice.Index(1).Set(twice.Index(0))
+			put(twice)
+		}
+		put(reflect.MakeSlice(elem, 0, 0))
+	case schema.Types[gt.Name()] != nil && schema.Types[gt.Name()].Kind == ast.Enum:
+		for _, ev := range schema.Types[gt.Name()].EnumValues {
+			put(reflect.ValueOf(ev.Name).Convert(elem))
+		}
+	case strings.HasSuffix(field, "ID") && elem.Kind() == reflect.Int:
+		for _, id := range pools.ids[field] {
+			put(reflect.ValueOf(id))
+		}
+	case elem.Kind() == reflect.String:
+		put(reflect.ValueOf("").Convert(elem))
+	case elem.Kind() == reflect.Bool:
+		put(reflect.ValueOf(true))
+		put(reflect.ValueOf(false))
+	case elem.Kind() == reflect.Int, elem.Kind() == reflect.Float64:
+		put(reflect.ValueOf(0).Convert(elem))
+		put(reflect.ValueOf(-1).Convert(elem))
+	case elem == reflect.TypeOf(decimal.Decimal{}):
+		put(reflect.ValueOf(decimal.Zero))
+		put(reflect.ValueOf(decimal.NewFromInt(-1)))
+	}
+	return vals
+}
+
+// parityShow is a field's value as the test compares it: pointers followed, days and instants
+// in UTC, amounts as decimals.
+func parityShow(v reflect.Value) string {
+	if !v.IsValid() {
+		return "<none>"
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "<nil>"
+		}
+		v = v.Elem()
+	}
+	switch x := v.Interface().(type) {
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case decimal.Decimal:
+		return x.String()
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// parityCase updates row id of typ with p in a transaction it rolls back, and reports whether
+// the update was accepted and, if so, what a create of the row it left says otherwise.
+func parityCase(ctx context.Context, c *gen.Client, typ string, id int, p parityPatch, history map[string]bool) (bool, string) {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer func() { _ = tx.Rollback() }()
+	ctx = gen.NewTxContext(ctx, tx)
+	tc := tx.Client()
+	res := parityUpdater(tc, typ, id).MethodByName("SetInput").Call([]reflect.Value{p.in})[0].MethodByName("Save").Call([]reflect.Value{reflect.ValueOf(ctx)})
+	if !res[1].IsNil() {
+		return false, ""
+	}
+	updated, err := parityLoad(ctx, tc, typ, id)
+	if err != nil {
+		return true, err.Error()
+	}
+	made, err := parityRemake(ctx, tc, typ, updated)
+	if err != nil {
+		return true, "accepted, but a create of the row it leaves is refused: " + err.Error()
+	}
+	var diffs []string
+	for _, d := range parityDiff(updated, made) {
+		if !history[d] {
+			diffs = append(diffs, fmt.Sprintf("%s is %s, a create of the row derives %s", d,
+				parityShow(updated.Elem().FieldByName(d)), parityShow(made.Elem().FieldByName(d))))
+		}
+	}
+	if len(diffs) > 0 {
+		return true, strings.Join(diffs, "; ")
+	}
+	return true, ""
+}
+
+// parityBaseline remakes the row as stored, and returns the fields in which the remade row
+// differs: the row's history, which a create does not repeat.
+func parityBaseline(ctx context.Context, c *gen.Client, typ string, id int) (map[string]bool, error) {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	ctx = gen.NewTxContext(ctx, tx)
+	stored, err := parityLoad(ctx, tx.Client(), typ, id)
+	if err != nil {
+		return nil, err
+	}
+	made, err := parityRemake(ctx, tx.Client(), typ, stored)
+	if err != nil {
+		return nil, fmt.Errorf("a create of the row as stored is refused: %w", err)
+	}
+	history := map[string]bool{}
+	for _, d := range parityDiff(stored, made) {
+		history[d] = true
+	}
+	return history, nil
+}
+
+// parityRemake deletes the row and creates it again from its values (those of the create
+// input), returning the created row as read back.
+func parityRemake(ctx context.Context, c *gen.Client, typ string, row reflect.Value) (reflect.Value, error) {
+	id := int(row.Elem().FieldByName("ID").Int())
+	tc := reflect.ValueOf(c).Elem().FieldByName(typ)
+	res := tc.MethodByName("DeleteOneID").Call([]reflect.Value{reflect.ValueOf(id)})[0].MethodByName("Exec").Call([]reflect.Value{reflect.ValueOf(ctx)})
+	if !res[0].IsNil() {
+		return reflect.Value{}, fmt.Errorf("deleting the row first: %w", res[0].Interface().(error))
+	}
+	create := tc.MethodByName("Create").Call(nil)[0]
+	setInput := create.MethodByName("SetInput")
+	in := reflect.New(setInput.Type().In(0)).Elem()
+	for f := range in.Type().Fields() {
+		v := row.Elem().FieldByName(f.Name)
+		if !v.IsValid() {
+			return reflect.Value{}, fmt.Errorf("%s has no field %s to create it with", typ, f.Name)
+		}
+		dst := in.FieldByName(f.Name)
+		switch {
+		case v.Type() == f.Type:
+			dst.Set(v)
+		case f.Type.Kind() == reflect.Pointer && v.Type() == f.Type.Elem():
+			if strings.HasSuffix(f.Name, "ID") && v.IsZero() {
+				continue // no edge
+			}
+			p := reflect.New(v.Type())
+			p.Elem().Set(v)
+			dst.Set(p)
+		case v.Kind() == reflect.Pointer && v.Type().Elem() == f.Type:
+			if !v.IsNil() {
+				dst.Set(v.Elem())
+			}
+		default:
+			return reflect.Value{}, fmt.Errorf("%s.%s: a %s cannot set a %s", typ, f.Name, v.Type(), f.Type)
+		}
+	}
+	res = setInput.Call([]reflect.Value{in})[0].MethodByName("Save").Call([]reflect.Value{reflect.ValueOf(ctx)})
+	if !res[1].IsNil() {
+		return reflect.Value{}, res[1].Interface().(error)
+	}
+	return parityLoad(ctx, c, typ, int(res[0].Elem().FieldByName("ID").Int()))
+}
+
+// parityDiff lists the fields (beyond the ID and timestamps) in which two rows of a type differ.
+func parityDiff(a, b reflect.Value) []string {
+	var out []string
+	for f := range a.Elem().Type().Fields() {
+		switch {
+		case !f.IsExported(), f.Name == "ID", f.Name == "CreatedAt", f.Name == "UpdatedAt", f.Name == "Edges":
+			continue
+		}
+		if parityShow(a.Elem().FieldByName(f.Name)) != parityShow(b.Elem().FieldByName(f.Name)) {
+			out = append(out, f.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// parityUpdater is the update builder of row id of typ.
+func parityUpdater(c *gen.Client, typ string, id int) reflect.Value {
+	return reflect.ValueOf(c).Elem().FieldByName(typ).MethodByName("UpdateOneID").Call([]reflect.Value{reflect.ValueOf(id)})[0]
+}
+
+// parityLoad reads row id of typ.
+func parityLoad(ctx context.Context, c *gen.Client, typ string, id int) (reflect.Value, error) {
+	res := reflect.ValueOf(c).Elem().FieldByName(typ).MethodByName("Get").Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(id)})
+	if !res[1].IsNil() {
+		return reflect.Value{}, res[1].Interface().(error)
+	}
+	return res[0], nil
+}
+
+// parityGet is parityLoad outside a transaction, failing the test on an error.
+func parityGet(t *testing.T, ctx context.Context, c *gen.Client, typ string, id int) reflect.Value {
+	t.Helper()
+	v, err := parityLoad(ctx, c, typ, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
