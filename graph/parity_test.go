@@ -175,12 +175,36 @@ func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
 		"signedOn": todayMinus(900), "relatedMatter": "资质", "fulfilment": "FULFILLED"}))
 	mk(clerk, "EntityRole", map[string]any{"entityID": ents[0].ID, "personID": person, "role": "PRINCIPAL", "startedOn": day0})
 	mk(clerk, "EntityRole", map[string]any{"entityID": ents[1].ID, "personID": other, "role": "LEGAL_REPRESENTATIVE", "startedOn": todayMinus(30)})
+	// The registry: rows nothing else points at, so that they can be made again in their place.
+	const office = "demo-credit-office"
+	mk(office, "MarketEntity", map[string]any{"uscc": validUSCC("91320500", "MA1PAR01"), "name": "对照甲有限公司"})
+	mk(office, "MarketEntity", map[string]any{"uscc": validUSCC("92320583", "MA1PAR02"), "name": "对照乙个体户", "registrationNo": "320583600000001",
+		"establishedOn": todayMinus(900), "registeredCapital": "50", "industryCode": "F5211", "registeredAddress": "昆山市", "status": "OPERATING"})
+	// Natural persons are left out: their ID numbers are stored sealed, and a row read back
+	// cannot be made again from its values.
+	// Three firms for the providers, made again with them in the remakes; the practitioners
+	// work for the third, which is not remade (a provider with practitioners cannot be deleted).
+	for i := range 3 {
+		mk(office, "MarketEntity", map[string]any{"uscc": validUSCC("91320500", fmt.Sprintf("MA1PAR1%d", i)), "name": fmt.Sprintf("对照服务%d有限公司", i)})
+	}
+	firms := rows["MarketEntity"][2:]
+	rows["MarketEntity"] = rows["MarketEntity"][:2]
+	mk("demo-environment-clerk", "ServiceProvider", map[string]any{"kind": "EIA_REPORT_COMPILER", "entityID": firms[0], "creditFileNo": "PAR-F1",
+		"fileOpenedOn": todayMinus(200)})
+	mk("demo-environment-clerk", "ServiceProvider", map[string]any{"kind": "ENV_MONITORING_AGENCY", "entityID": firms[1]})
+	mk("demo-environment-clerk", "ServiceProvider", map[string]any{"kind": "OTHER", "entityID": firms[2]})
+	providers := rows["ServiceProvider"]
+	rows["ServiceProvider"] = providers[:2]
+	mk("demo-environment-clerk", "Practitioner", map[string]any{"providerID": providers[2], "personID": person, "qualifications": []string{"环评工程师"},
+		"certificateNo": "PAR-C1", "startedOn": todayMinus(300)})
+	mk("demo-environment-clerk", "Practitioner", map[string]any{"providerID": providers[2], "personID": other, "startedOn": todayMinus(300), "endedOn": todayMinus(30)})
+	mk(office, "Department", map[string]any{"code": "market-320583", "name": "昆山市市场监督管理局", "sector": "MARKET", "divisionCode": "320583", "level": "COUNTY"})
 	delete(rows, "PriorNotice") // the person's listing needs them; the API does not update them
 	return rows
 }
 
 // parityPools are values the fields may take besides the fixtures' own: for the edges a
-// department of each sector, the entities and persons; for dates the days on which a rule
+// department of each sector, the first entities, persons and providers; for dates the days on which a rule
 // changes (the effective dates and periods of every rule table, read from the schema), and the
 // days before them.
 type parityPool struct {
@@ -222,6 +246,7 @@ func parityPools(t *testing.T, env *testEnv) parityPool {
 	}
 	for _, q := range []struct{ field, sql string }{
 		{"EntityID", "SELECT id FROM market_entities ORDER BY id LIMIT 3"},
+		{"ProviderID", "SELECT id FROM service_providers ORDER BY id LIMIT 3"},
 		{"PersonID", "SELECT id FROM natural_persons ORDER BY id LIMIT 3"},
 	} {
 		r, err := env.db.SQL.Query(q.sql)
