@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,10 +20,13 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // A row a write derives from other rows — the joint-punishment measure applications from a
@@ -173,23 +174,15 @@ func atoi(t *testing.T, id string) int {
 // against the row the first commits, and be refused. On MariaDB a check that read the row from
 // the transaction's snapshot let both through and stored an end before its start.
 func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
-	src, err := filepath.Glob("../ledger/*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rules [][2]string
-	call := regexp.MustCompile(`notBefore\(ctx, m, "(\w+)", "(\w+)"\)`)
-	for _, f := range src {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range call.FindAllStringSubmatch(string(b), -1) {
-			rules = append(rules, [2]string{m[1], m[2]})
+	var rules [][3]string // type, start, end
+	for typ, ps := range ledger.Periods() {
+		for _, p := range ps {
+			rules = append(rules, [3]string{typ, p[0], p[1]})
 		}
 	}
+	slices.SortFunc(rules, func(a, b [3]string) int { return strings.Compare(strings.Join(a[:], " "), strings.Join(b[:], " ")) })
 	if len(rules) < 10 {
-		t.Fatalf("found %d date-order rules in package ledger: the test lost its reach", len(rules))
+		t.Fatalf("%d periods in ledger.Periods: the test lost its reach", len(rules))
 	}
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 3)
@@ -225,8 +218,14 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 			u := c.RedListEntry.UpdateOneID(id)
 			return u.Mutation(), func() error { return u.Exec(ctx) }
 		}}
-		kinds := map[[2]string]correctable{
-			{"decision_date", "valid_until"}: {"demo-market-clerk", "createAdministrativePenalty", func(key string) map[string]any {
+		var firm, prov map[string]struct{ ID string }
+		env.as("demo-credit-office").mustData(`mutation($u: String!) { r: createMarketEntity(input: {uscc: $u, name: "次序服务有限公司"}) { id } }`,
+			map[string]any{"u": validUSCC("91320500", "MA1KRD01")}, &firm)
+		env.as("demo-environment-clerk").mustData(`mutation($e: ID!) { r: createServiceProvider(input: {kind: OTHER, entityID: $e}) { id } }`,
+			map[string]any{"e": firm["r"].ID}, &prov)
+		provider := prov["r"].ID
+		kinds := map[string]correctable{ // by type
+			"AdministrativePenalty": {"demo-market-clerk", "createAdministrativePenalty", func(key string) map[string]any {
 				in := penaltyInput(env, "market-320000", key)["in"].(map[string]any)
 				in["decisionDate"] = day0
 				return in
@@ -234,17 +233,14 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 				u := c.AdministrativePenalty.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
-			{"listed_on", "planned_end_on"}:     listing,
-			{"listed_on", "removed_on"}:         listing,
-			{"listed_on", "measures_end_on"}:    listing,
-			{"listed_on", "obligations_met_on"}: listing,
-			{"valid_from", "valid_until"}: {"demo-market-clerk", "createSectorRating", func(key string) map[string]any {
+			"ListEntry": listing,
+			"SectorRating": {"demo-market-clerk", "createSectorRating", func(key string) map[string]any {
 				return record("market-320000", key, map[string]any{"scheme": "MARKET_RISK_CLASS", "grade": "B", "period": "2025-12", "validFrom": day0})
 			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
 				u := c.SectorRating.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
-			{"valid_from", "valid_to"}: {"demo-market-clerk", "createAdministrativeLicense", func(key string) map[string]any {
+			"AdministrativeLicense": {"demo-market-clerk", "createAdministrativeLicense", func(key string) map[string]any {
 				return record("market-320000", key, map[string]any{"decisionDocName": "准予许可决定书", "decisionNo": "许" + key,
 					"licenseCategory": "ORDINARY", "content": "食品销售", "decisionDate": day0, "validFrom": day0, "validTo": "2030-01-01",
 					"authorityName": "省局", "authorityUscc": "11320000014000003W"})
@@ -252,25 +248,38 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 				u := c.AdministrativeLicense.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
-			{"recognised_on", "valid_until"}: redList,
-			{"recognised_on", "removed_on"}:  redList,
-			{"effective_from", "expires_on"}: {"demo-environment-clerk", "createCreditScoreEvent", func(key string) map[string]any {
+			"RedListEntry": redList,
+			"CreditScoreEvent": {"demo-environment-clerk", "createCreditScoreEvent", func(key string) map[string]any {
 				return record("environment-320000", key, map[string]any{"scheme": "ENV_CREDIT_JS", "points": 1, "category": "超标排放", "effectiveFrom": day0})
 			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
 				u := c.CreditScoreEvent.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
-			{"started_on", "ended_on"}: {"demo-market-clerk", "createEntityRole", func(string) map[string]any {
+			"EntityRole": {"demo-market-clerk", "createEntityRole", func(string) map[string]any {
 				return map[string]any{"entityID": entity, "personID": person, "role": "PRINCIPAL", "startedOn": day0}
 			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
 				u := c.EntityRole.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
-			{"served_on", "reply_deadline"}: {"demo-market-clerk", "createPriorNotice", func(key string) map[string]any {
+			"PriorNotice": {"demo-market-clerk", "createPriorNotice", func(key string) map[string]any {
 				return map[string]any{"departmentID": env.departmentID("market-320500"), "personID": person, "noticeNo": key,
 					"listType": "MS_SERIOUS_ILLEGAL_DISHONEST", "facts": "f", "servedOn": day0, "serviceMethod": "POST", "replyDeadline": todayMinus(40)}
 			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
 				u := c.PriorNotice.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			"Practitioner": {"demo-environment-clerk", "createPractitioner", func(key string) map[string]any {
+				// A practitioner is one person's work at one provider: a new person for each.
+				first17 := fmt.Sprintf("32050219800101%03d", atoi(t, strings.TrimPrefix(key, "ORD-")))
+				return map[string]any{"providerID": provider, "personID": env.registerPerson("执业"+key, first17), "startedOn": day0}
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.Practitioner.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			"ExemptionPeriod": {"demo-credit-office", "createExemptionPeriod", func(key string) map[string]any {
+				return map[string]any{"name": "期间" + key, "startsOn": day0, "endsOn": todayMinus(-30), "basis": "声明"}
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.ExemptionPeriod.UpdateOneID(id)
 				return u.Mutation(), func() error { return u.Exec(ctx) }
 			}},
 		}
@@ -291,14 +300,14 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 		}
 		n := 0
 		for _, rule := range rules {
-			k, ok := kinds[rule]
+			k, ok := kinds[rule[0]]
 			if !ok {
-				t.Errorf("date-order rule %s ≤ %s: give it a kind here", rule[0], rule[1])
+				t.Errorf("%s's period %s ≤ %s: give %s a kind here", rule[0], rule[1], rule[2], rule[0])
 				continue
 			}
-			start, end := rule[0], rule[1]
+			start, end := rule[1], rule[2]
 			for _, endFirst := range []bool{true, false} {
-				t.Run(fmt.Sprintf("%s≤%s,%s first", start, end, map[bool]string{true: "end", false: "start"}[endFirst]), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s %s≤%s,%s first", rule[0], start, end, map[bool]string{true: "end", false: "start"}[endFirst]), func(t *testing.T) {
 					n++
 					var made map[string]struct{ ID string }
 					env.as(k.token).mustData(`mutation($in: Create`+k.create[6:]+`Input!) { r: `+k.create+`(input: $in) { id } }`,
@@ -319,7 +328,8 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 					table := map[string]string{"createAdministrativePenalty": "administrative_penalties", "createListEntry": "list_entries",
 						"createSectorRating": "sector_ratings", "createAdministrativeLicense": "administrative_licenses",
 						"createRedListEntry": "red_list_entries", "createCreditScoreEvent": "credit_score_events",
-						"createEntityRole": "entity_roles", "createPriorNotice": "prior_notices"}[k.create]
+						"createEntityRole": "entity_roles", "createPriorNotice": "prior_notices", "createPractitioner": "practitioners",
+						"createExemptionPeriod": "exemption_periods"}[k.create]
 					if err := env.db.SQL.QueryRow("SELECT "+start+", "+end+" FROM "+table+" WHERE id = ?", id).Scan(&s, &en); err != nil {
 						t.Fatal(err)
 					}
@@ -330,6 +340,57 @@ func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Every period the API lets a caller write — a pair of date fields of one input named as a
+// start and its end (validFrom and validTo or validUntil, startedOn and endedOn, startsOn and
+// endsOn) — is among the write engine's periods (ledger.Periods), so its order is kept and
+// TestInterleavedCorrectionsKeepDateOrder tries it. The pairs are read from the served schema's create and update inputs.
+func TestEveryPeriodHasItsOrderRule(t *testing.T) {
+	have := map[[3]string]bool{}
+	for typ, ps := range ledger.Periods() {
+		for _, p := range ps {
+			have[[3]string{typ, p[0], p[1]}] = true
+		}
+	}
+	snake := func(s string) string {
+		return strings.ToLower(regexp.MustCompile(`([a-z])([A-Z])`).ReplaceAllString(s, "${1}_${2}"))
+	}
+	ends := map[string][]string{"From": {"To", "Until"}, "startedOn": {"endedOn"}, "startsOn": {"endsOn"}}
+	n := 0
+	for name, def := range graph.NewSchema(graph.Deps{}).Schema().Types {
+		if def.Kind != ast.InputObject || !(strings.HasPrefix(name, "Create") || strings.HasPrefix(name, "Update")) || strings.HasSuffix(name, "WhereInput") {
+			continue
+		}
+		dated := map[string]bool{}
+		for _, f := range def.Fields {
+			if f.Type.Name() == "Date" || f.Type.Name() == "Time" {
+				dated[f.Name] = true
+			}
+		}
+		for start := range dated {
+			var want []string
+			if head, ok := strings.CutSuffix(start, "From"); ok {
+				for _, e := range ends["From"] {
+					want = append(want, head+e)
+				}
+			}
+			want = append(want, ends[start]...)
+			for _, end := range want {
+				if !dated[end] {
+					continue
+				}
+				n++
+				typ := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(name, "Create"), "Update"), "Input")
+				if !have[[3]string{typ, snake(start), snake(end)}] {
+					t.Errorf("%s: %s may be before %s: ledger's periods have no {%q, %q} for %s", name, end, start, snake(start), snake(end), typ)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found %d periods in the schema's inputs: the test lost its reach", n)
+	}
 }
 
 // correctable is how a date-order test makes a row (a create mutation, sent with a token) and

@@ -15,6 +15,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"entgo.io/ent"
@@ -47,6 +48,7 @@ func (e *Engine) Register(c *gen.Client) {
 	c.Use(currentOld)      // every type: an updated row's stored values read as committed, first
 	c.Use(sane)            // every type: finite numbers, amounts and dates within range
 	c.Use(namedReferences) // every type: a reference to no stored row named by its field
+	c.Use(periodOrder)     // every type: no period ends before it starts
 	c.MarketEntity.Use(e.marketEntity)
 	c.NaturalPerson.Use(e.naturalPerson)
 	c.EntityRole.Use(e.entityRole, e.roleMeasures)
@@ -126,6 +128,44 @@ func after[T any](ctx context.Context, m ent.Mutation, field string) (T, bool, e
 		return *x, true, nil
 	}
 	return zero, false, fmt.Errorf("ledger: field %s holds a %T, not a %T", field, v, zero)
+}
+
+// periods are the date pairs of each type that make a period: its end may not be before its
+// start. One hook (periodOrder) applies them to every write, so a period is declared here once;
+// the tests read this table (Periods) to try each one.
+var periods = map[string][][2]string{
+	gen.TypeAdministrativePenalty: {{"decision_date", "valid_until"}},
+	gen.TypeAdministrativeLicense: {{"valid_from", "valid_to"}},
+	gen.TypeListEntry: {{"listed_on", "planned_end_on"}, {"listed_on", "removed_on"}, {"listed_on", "measures_end_on"},
+		{"listed_on", "obligations_met_on"}},
+	gen.TypeSectorRating:     {{"valid_from", "valid_until"}},
+	gen.TypeRedListEntry:     {{"recognised_on", "valid_until"}, {"recognised_on", "removed_on"}},
+	gen.TypeCreditScoreEvent: {{"effective_from", "expires_on"}},
+	gen.TypeEntityRole:       {{"started_on", "ended_on"}},
+	gen.TypePractitioner:     {{"started_on", "ended_on"}},
+	gen.TypePriorNotice:      {{"served_on", "reply_deadline"}},
+	gen.TypeExemptionPeriod:  {{"starts_on", "ends_on"}},
+}
+
+// Periods returns the date pairs that make a period, by type (a copy).
+func Periods() map[string][][2]string {
+	out := make(map[string][][2]string, len(periods))
+	for t, ps := range periods {
+		out[t] = slices.Clone(ps)
+	}
+	return out
+}
+
+// periodOrder refuses a write that leaves a period ending before it starts.
+func periodOrder(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		for _, p := range periods[m.Type()] {
+			if err := notBefore(ctx, m, p[0], p[1]); err != nil {
+				return nil, err
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
 }
 
 // notBefore refuses an end date earlier than its start date. On an update of one row the

@@ -254,9 +254,6 @@ func (e *Engine) penaltyFields(ctx context.Context, m *gen.AdministrativePenalty
 			_ = m.SetField(f, code)
 		}
 	}
-	if err := notBefore(ctx, m, "decision_date", "valid_until"); err != nil {
-		return err
-	}
 	return setPenaltyPublicity(ctx, m)
 }
 
@@ -427,18 +424,6 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if v, ok := m.DecisionNo(); ok && strings.TrimSpace(v) == "" {
 		return derrors.Field("decisionNo", "must not be blank")
 	}
-	if err := notBefore(ctx, m, "listed_on", "planned_end_on"); err != nil {
-		return err
-	}
-	if err := notBefore(ctx, m, "listed_on", "removed_on"); err != nil {
-		return err
-	}
-	if err := notBefore(ctx, m, "listed_on", "measures_end_on"); err != nil {
-		return err
-	}
-	if err := notBefore(ctx, m, "listed_on", "obligations_met_on"); err != nil {
-		return err
-	}
 	_, removed := m.RemovedOn()
 	_, reason := m.RemovalReason()
 	if removed && !reason {
@@ -544,9 +529,6 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 // it is the grade their score (and points) give (sectors/transport).
 func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	m := mu.(*gen.SectorRatingMutation)
-	if err := notBefore(ctx, m, "valid_from", "valid_until"); err != nil {
-		return err
-	}
 	_, gradeSet := m.Grade()
 	_, schemeSet := m.Scheme()
 	_, scoreSet := m.Score()
@@ -608,12 +590,12 @@ func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	return nil
 }
 
-// licenseRules checks the validity period.
-func licenseRules(ctx context.Context, m ent.Mutation) error {
+// licenseRules checks the decision number.
+func licenseRules(_ context.Context, m ent.Mutation) error {
 	if v, ok := m.Field("decision_no"); ok && strings.TrimSpace(v.(string)) == "" {
 		return derrors.Field("decisionNo", "must not be blank")
 	}
-	return notBefore(ctx, m, "valid_from", "valid_to")
+	return nil
 }
 
 // commitmentPublicity stores a commitment's publicity deadline (信用承诺公示) from the rule of
@@ -685,10 +667,7 @@ func redListRules(ctx context.Context, mu ent.Mutation) error {
 			return derrors.Field(derrors.GraphQLName(f), "must not be blank")
 		}
 	}
-	if err := notBefore(ctx, m, "recognised_on", "valid_until"); err != nil {
-		return err
-	}
-	return notBefore(ctx, m, "recognised_on", "removed_on")
+	return nil
 }
 
 // scoreEventRules checks the sign of the points for the scheme.
@@ -703,7 +682,7 @@ func scoreEventRules(ctx context.Context, mu ent.Mutation) error {
 	case scheme == creditscoreevent.SchemeEIA_POINTS && points < 0:
 		return derrors.Field("points", "EIA points are positive, got %d", points)
 	}
-	return notBefore(ctx, m, "effective_from", "expires_on")
+	return nil
 }
 
 // scoreEventEffects derives a new score event's consequences — rating, listings, evaluation —

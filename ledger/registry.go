@@ -117,9 +117,6 @@ func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
 		if err := e.notFuture(m, "started_on"); err != nil {
 			return nil, err
 		}
-		if err := notBefore(ctx, m, "started_on", "ended_on"); err != nil {
-			return nil, err
-		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return nil, err

@@ -26,9 +26,6 @@ func (e *Engine) priorNotice(next ent.Mutator) ent.Mutator {
 		if err := e.notFuture(m, "served_on"); err != nil {
 			return nil, err
 		}
-		if err := notBefore(ctx, m, "served_on", "reply_deadline"); err != nil {
-			return nil, err
-		}
 		return next.Mutate(ctx, m)
 	})
 }
