@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -110,43 +111,56 @@ func TestUpdatesCannotMakeWhatCreatesRefuse(t *testing.T) {
 
 // What a create derives from a listing's date and list — the minimum publicity (earliest
 // repair) and whether it may be repaired — an update changing them derives again: a listing
-// whose date is corrected has the window of a listing created on the corrected date, and a
-// planned end it keeps must fit that window.
+// whose date is corrected has the window of a listing created on the corrected date. A planned
+// end the create derived (the longest publicity) is derived again; one the department gave
+// stays, and must fit the new window.
 func TestCorrectedListingsHaveTheWindowOfTheirDate(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 3)
 		clerk := env.as("demo-market-clerk")
 		ents := env.entities(2)
-		const listQ = `mutation($d: ID!, $e: ID!, $on: Date!, $k: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
+		const fields = `id publicityMinEnd repairable plannedEndOn`
+		const listQ = `mutation($d: ID!, $e: ID!, $on: Date!, $k: String!, $end: Date) { createListEntry(input: {departmentID: $d, entityID: $e,
 			sourceSystem: "window", sourceRecordID: $k, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
-			reason: "r", basis: "b", decisionNo: $k}) { id publicityMinEnd repairable } }`
+			plannedEndOn: $end, reason: "r", basis: "b", decisionNo: $k}) { ` + fields + ` } }`
+		const moveQ = `mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {listedOn: $on}) { ` + fields + ` } }`
 		type listing struct {
-			ID, PublicityMinEnd string
-			Repairable          bool
+			ID, PublicityMinEnd, PlannedEndOn string
+			Repairable                        bool
 		}
-		list := func(entity int, on, key string) listing {
+		list := func(entity int, on, key string, end any) listing {
 			var out struct{ CreateListEntry listing }
 			clerk.mustData(listQ, map[string]any{"d": env.departmentID("market-320500"), "e": ents[entity].ID,
-				"on": on, "k": key}, &out)
+				"on": on, "k": key, "end": end}, &out)
 			return out.CreateListEntry
 		}
-		corrected := list(0, todayMinus(400), "W-1")
-		want := list(1, todayMinus(100), "W-2")
+		// Moved 300 days later, the listing has the window of one created on the new date; the
+		// planned end its create gave (the longest publicity) moves with it.
+		corrected := list(0, todayMinus(400), "W-1", nil)
+		want := list(1, todayMinus(100), "W-2", nil)
 		var out struct{ UpdateListEntry listing }
-		clerk.mustData(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {listedOn: $on}) { id publicityMinEnd repairable } }`,
-			map[string]any{"id": corrected.ID, "on": todayMinus(100)}, &out)
-		if got := out.UpdateListEntry; got.PublicityMinEnd != want.PublicityMinEnd || got.Repairable != want.Repairable {
+		clerk.mustData(moveQ, map[string]any{"id": corrected.ID, "on": todayMinus(100)}, &out)
+		if got := out.UpdateListEntry; got.PublicityMinEnd != want.PublicityMinEnd || got.Repairable != want.Repairable || got.PlannedEndOn != want.PlannedEndOn {
 			t.Errorf("corrected to the date of a listing with %+v, the listing has %+v (created with %+v)", want, got, corrected)
 		}
-		// Moved 300 days earlier, the planned end its create gave lies past the new longest
-		// publicity: refused on plannedEndOn, the listing unchanged.
-		early := list(0, todayMinus(100), "W-3")
-		got := clerk.wantError(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {listedOn: $on}) { id } }`,
-			map[string]any{"id": early.ID, "on": todayMinus(400)}, "BAD_USER_INPUT", "plannedEndOn")
+		// Moved 300 days earlier, likewise: the longest publicity of the earlier date.
+		early := list(0, todayMinus(100), "W-3", nil)
+		clerk.mustData(moveQ, map[string]any{"id": early.ID, "on": todayMinus(400)}, &out)
+		if got := out.UpdateListEntry; got.PlannedEndOn != corrected.PlannedEndOn || got.PublicityMinEnd != corrected.PublicityMinEnd {
+			t.Errorf("corrected to the date of a listing with %+v, the listing has %+v", corrected, got)
+		}
+		// A planned end the department gave stays; moved 300 days earlier, one that then lies
+		// past the new longest publicity is refused on plannedEndOn, the listing unchanged.
+		end, err := time.Parse(time.DateOnly, want.PlannedEndOn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		given := list(0, todayMinus(100), "W-4", end.AddDate(0, 0, -1).Format(time.DateOnly))
+		got := clerk.wantError(moveQ, map[string]any{"id": given.ID, "on": todayMinus(400)}, "BAD_USER_INPUT", "plannedEndOn")
 		if !strings.Contains(got.Message, "correct plannedEndOn with it") {
 			t.Errorf("the refusal does not say what to do: %q", got.Message)
 		}
-		if n := env.count("list_entries", "id = ? AND SUBSTR(listed_on, 1, 10) = ?", early.ID, todayMinus(100)); n != 1 {
+		if n := env.count("list_entries", "id = ? AND SUBSTR(listed_on, 1, 10) = ?", given.ID, todayMinus(100)); n != 1 {
 			t.Error("the refused correction changed the listing")
 		}
 	})

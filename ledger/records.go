@@ -497,12 +497,22 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	}
 	if !create && (moved || relisted) {
 		// A corrected date or list is the listing's from the start: its minimum publicity and
-		// repairability are the rule's for it, and a planned end it keeps must still fit.
+		// repairability are the rule's for it. A planned end at the longest publicity of the
+		// listing as it stood (what a create gives when the department names none) is the
+		// longest publicity of the corrected one; any other planned end it keeps must fit.
 		m.SetPublicityMinEnd(w.MinEnd)
 		m.SetRepairable(r.Repairable)
 		if !replanned && !unplanned {
-			if stored, err := m.OldPlannedEndOn(ctx); err != nil {
+			stored, err := m.OldPlannedEndOn(ctx)
+			if err != nil {
 				return err
+			}
+			longest, err := wasLongest(ctx, m, rules, stored)
+			if err != nil {
+				return err
+			}
+			if longest {
+				m.SetPlannedEndOn(w.MaxEnd)
 			} else if stored != nil && stored.After(w.MaxEnd) {
 				return derrors.Field("plannedEndOn", "the planned end %s is after %s, the end of the longest publicity (%d months from listing) of %s listings under %s: correct plannedEndOn with it",
 					stored.Format(time.DateOnly), w.MaxEnd.Format(time.DateOnly), r.MaxMonths, listType, r.RuleSet)
@@ -523,6 +533,24 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		m.SetPlannedEndOn(w.MaxEnd)
 	}
 	return nil
+}
+
+// wasLongest reports whether planned, a listing's stored planned end, is the longest publicity
+// its rule gave the listing as stored (before the update's corrections).
+func wasLongest(ctx context.Context, m *gen.ListEntryMutation, rules []*gen.PublicityRule, planned *time.Time) (bool, error) {
+	if planned == nil {
+		return false, nil
+	}
+	listed, err := m.OldListedOn(ctx)
+	if err != nil {
+		return false, err
+	}
+	listType, err := m.OldListType(ctx)
+	if err != nil {
+		return false, err
+	}
+	r := publicity.ListRule(rules, string(listType), listed)
+	return r != nil && publicity.SpanOf(r, listed, nil).MaxEnd.Format(time.DateOnly) == planned.Format(time.DateOnly), nil
 }
 
 // ratingRules checks the grade against its scheme's scale and, for the transport schemes, that
