@@ -50,6 +50,7 @@ func (e *Engine) Register(c *gen.Client) {
 	c.Use(namedReferences) // every type: a reference to no stored row named by its field
 	c.Use(periodOrder)     // every type: no period ends before it starts
 	c.MarketEntity.Use(e.marketEntity)
+	c.Department.Use(departmentIdentity)
 	c.NaturalPerson.Use(e.naturalPerson)
 	c.EntityRole.Use(e.entityRole, e.roleMeasures)
 	c.AdministrativePenalty.Use(once(finders.penalty), e.record(recordRules{pastDates: []string{"decision_date"},

@@ -13,10 +13,13 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/migrate"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -146,4 +149,83 @@ func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
 		}
 		return v, nil
 	})
+}
+
+// departmentIdentity keeps a department's sector and code once rows point at it: its sector is
+// its records' (who may read and write them), its code keys what it sent (an import's source
+// system is exchange:<code>) and names it as the bureau of clerks' tokens, so neither changes
+// under them; a reorganisation is recorded as a new department. Its name and the rest may be
+// corrected. The rows that point at a department are found through the schema's foreign keys,
+// so a new kind of record is counted without a change here.
+func departmentIdentity(next ent.Mutator) ent.Mutator {
+	return hook.DepartmentFunc(func(ctx context.Context, m *gen.DepartmentMutation) (ent.Value, error) {
+		sector, sectorSet := m.Sector()
+		code, codeSet := m.Code()
+		if m.Op().Is(ent.OpCreate) || !sectorSet && !codeSet {
+			return next.Mutate(ctx, m)
+		}
+		ids, err := m.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			d, err := m.Client().Department.Get(authz.AsSystem(ctx), id)
+			if err != nil {
+				return nil, err
+			}
+			var changed []string
+			if sectorSet && sector != d.Sector {
+				changed = append(changed, fmt.Sprintf("sector (%s to %s)", d.Sector, sector))
+			}
+			if codeSet && code != d.Code {
+				changed = append(changed, fmt.Sprintf("code (%s to %s)", d.Code, code))
+			}
+			if len(changed) == 0 {
+				continue
+			}
+			table, err := pointedAt(ctx, m.Client(), id)
+			if err != nil {
+				return nil, err
+			}
+			if table == "" && codeSet && code != d.Code {
+				// A clerk's or supervisor's token names its bureau by code.
+				n, err := m.Client().APIToken.Query().Where(apitoken.Unit(d.Code), apitoken.RevokedAtIsNil()).Count(authz.AsSystem(ctx))
+				if err != nil {
+					return nil, err
+				}
+				if n > 0 {
+					table = "tokens (" + apitoken.Table + ".unit)"
+				}
+			}
+			if table != "" {
+				return nil, fmt.Errorf("%w: %s keeps its %s: %s point at it; record a reorganisation as a new department",
+					derrors.Conflict, d.Code, strings.Join(changed, " and "), table)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// pointedAt names a table with a row whose foreign key is the department's id, or "".
+func pointedAt(ctx context.Context, c *gen.Client, id int) (string, error) {
+	for _, t := range migrate.Tables {
+		for _, fk := range t.ForeignKeys {
+			if fk.RefTable == nil || fk.RefTable.Name != department.Table || len(fk.Columns) != 1 {
+				continue
+			}
+			rows, err := c.QueryContext(ctx, "SELECT 1 FROM "+t.Name+" WHERE "+fk.Columns[0].Name+" = ? LIMIT 1", id)
+			if err != nil {
+				return "", err
+			}
+			found := rows.Next()
+			err = errors.Join(rows.Err(), rows.Close())
+			if err != nil {
+				return "", err
+			}
+			if found {
+				return t.Name, nil
+			}
+		}
+	}
+	return "", nil
 }
