@@ -120,12 +120,22 @@ func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
 		if err := e.notFuture(m, "started_on"); err != nil {
 			return nil, err
 		}
+		// A role that was the legal representative's and is another now leaves the entity's
+		// representative to be decided again, as one that is the representative's does.
+		wasRepresentative := false
+		if m.Op().Is(ent.OpUpdateOne) {
+			old, err := m.OldRole(ctx)
+			if err != nil {
+				return nil, err
+			}
+			wasRepresentative = old == entityrole.RoleLEGAL_REPRESENTATIVE
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return nil, err
 		}
 		role, ok := v.(*gen.EntityRole)
-		if !ok || role.Role != entityrole.RoleLEGAL_REPRESENTATIVE {
+		if !ok || role.Role != entityrole.RoleLEGAL_REPRESENTATIVE && !wasRepresentative {
 			return v, err
 		}
 		c := m.Client()
