@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -16,9 +17,12 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/migrate"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -38,6 +42,23 @@ func TestUpdatedRowsAreRowsACreateMakes(t *testing.T) {
 		env := newEnv(t, e, 3)
 		ctx := authz.AsSystem(context.Background())
 		rows := parityFixtures(t, env)
+		// Derived afresh once, so that what a case finds stale is the update's doing (the
+		// entities made for the fixtures wait for the evaluation job).
+		tx, err := env.db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diffs, err := parityAfresh(gen.NewTxContext(ctx, tx), tx.Client())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("derived afresh before the cases: %d facts changed", len(diffs))
+		if env.count("measure_applications", "person_id IS NOT NULL AND lifted_on IS NULL") == 0 {
+			t.Fatal("no listing reaches a person: the measures' check lost its reach")
+		}
 		pools := parityPools(t, env)
 		for _, typ := range slices.Sorted(maps.Keys(rows)) {
 			t.Run(typ, func(t *testing.T) {
@@ -173,8 +194,10 @@ func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
 		"signedOn": day0, "relatedMatter": "许可"}))
 	mk(clerk, "CreditCommitment", record("market-320000", ents[1].ID, map[string]any{"kind": "APPLICATION_NOTIFY_COMMIT", "text": "承诺",
 		"signedOn": todayMinus(900), "relatedMatter": "资质", "fulfilment": "FULFILLED"}))
-	mk(clerk, "EntityRole", map[string]any{"entityID": ents[0].ID, "personID": person, "role": "PRINCIPAL", "startedOn": day0})
-	mk(clerk, "EntityRole", map[string]any{"entityID": ents[1].ID, "personID": other, "role": "LEGAL_REPRESENTATIVE", "startedOn": todayMinus(30)})
+	mk(clerk, "EntityRole", map[string]any{"entityID": ents[0].ID, "personID": other, "role": "PRINCIPAL", "startedOn": day0})
+	// The seriously listed entity's representative, notified for the list: the listing reaches
+	// the person, and a change of the role must follow to the measures.
+	mk(clerk, "EntityRole", map[string]any{"entityID": ents[1].ID, "personID": person, "role": "LEGAL_REPRESENTATIVE", "startedOn": todayMinus(30)})
 	// The registry: rows nothing else points at, so that they can be made again in their place.
 	const office = "demo-credit-office"
 	mk(office, "MarketEntity", map[string]any{"uscc": validUSCC("91320500", "MA1PAR01"), "name": "对照甲有限公司"})
@@ -467,6 +490,9 @@ func parityCase(ctx context.Context, c *gen.Client, typ string, id int, p parity
 	if err != nil {
 		return true, err.Error()
 	}
+	if d, err := parityAfresh(ctx, tc); err != nil || len(d) > 0 {
+		return true, fmt.Sprintf("accepted, but derived afresh the other rows differ (%v): %s", err, strings.Join(d, "; "))
+	}
 	made, err := parityRemake(ctx, tc, typ, updated)
 	if err != nil {
 		return true, "accepted, but a create of the row it leaves is refused: " + err.Error()
@@ -589,4 +615,112 @@ func parityGet(t *testing.T, ctx context.Context, c *gen.Client, typ string, id 
 		t.Fatal(err)
 	}
 	return v
+}
+
+// parityAfresh derives afresh what the write engine keeps in other rows — each entity's
+// evaluation and legal representative, the joint-punishment measure applications — and lists
+// what differs from what is stored: a write that left one of them stale.
+func parityAfresh(ctx context.Context, c *gen.Client) ([]string, error) {
+	stored, err := parityDerived(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	entities, err := c.MarketEntity.Query().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := evaluator.Recompute(ctx, c, vocab.SystemClock, entities...); err != nil {
+		return nil, err
+	}
+	listings, err := c.ListEntry.Query().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := jointpunishment.Sync(ctx, c, vocab.SystemClock.Today(), listings...); err != nil {
+		return nil, err
+	}
+	derived, err := parityDerived(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var afresh []string // the stored representatives left out: the oracle's stand instead
+	for _, line := range derived {
+		if !strings.Contains(line, " legal representative ") {
+			afresh = append(afresh, line)
+		}
+	}
+	// The legal representative: the latest appointed of the entity's LEGAL_REPRESENTATIVE roles
+	// that have not ended.
+	roles, err := c.EntityRole.Query().Where(entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
+		entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(vocab.SystemClock.Today()))).
+		Order(gen.Desc(entityrole.FieldStartedOn), gen.Desc(entityrole.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := map[int]int{}
+	for _, r := range roles {
+		if _, ok := rep[r.EntityID]; !ok {
+			rep[r.EntityID] = r.PersonID
+		}
+	}
+	for _, id := range entities {
+		afresh = append(afresh, fmt.Sprintf("entity %d legal representative %d", id, rep[id]))
+	}
+	var diffs []string
+	for _, line := range afresh {
+		if !slices.Contains(stored, line) {
+			diffs = append(diffs, "afresh "+line)
+		}
+	}
+	for _, line := range stored {
+		if !slices.Contains(afresh, line) {
+			diffs = append(diffs, "stored "+line)
+		}
+	}
+	return diffs, nil
+}
+
+// parityDerived is the stored derived state, one line per fact.
+func parityDerived(ctx context.Context, c *gen.Client) ([]string, error) {
+	var out []string
+	for _, q := range []struct{ name, sql string }{
+		{"entity %v legal representative %v", "SELECT id, COALESCE(legal_representative_id, 0) FROM market_entities"},
+		{"entity %v evaluated %v %v %v due %.10v: %v", "SELECT id, COALESCE(risk_tier, ''), COALESCE(credit_score, 0), COALESCE(credit_grade, ''), " +
+			"evaluation_due_on, COALESCE(evaluation, '') FROM market_entities"},
+		{"listing %v applies measure %v to entity %v person %v via %v from %.10v to %.10v lifted %.10v %v", "SELECT COALESCE(list_entry_id, 0), " +
+			"measure_id, COALESCE(entity_id, 0), COALESCE(person_id, 0), via, from_on, to_on, lifted_on, COALESCE(lifted_reason, '') FROM measure_applications"},
+	} {
+		rows, err := c.QueryContext(ctx, q.sql)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			for i, v := range vals {
+				switch x := v.(type) {
+				case []byte:
+					vals[i] = string(x)
+				case time.Time:
+					vals[i] = x.Format(time.DateOnly)
+				case nil:
+					vals[i] = "-"
+				}
+			}
+			out = append(out, fmt.Sprintf(q.name, vals...))
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
