@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"entgo.io/ent"
+	"github.com/shopspring/decimal"
 
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -268,51 +270,25 @@ type dependent struct {
 // appends), else on an update of one row the stored value (read as committed: currentOld).
 func penaltyAfter(ctx context.Context, m *gen.AdministrativePenaltyMutation) (dependent, error) {
 	var f dependent
-	stored := m.Op().Is(ent.OpUpdateOne)
-	if v, ok := m.CounterpartyCategory(); ok {
-		f.category = string(v)
-	} else if stored {
-		v, err := m.OldCounterpartyCategory(ctx)
-		if err != nil {
-			return f, err
-		}
-		f.category = string(v)
+	category, _, err := after[administrativepenalty.CounterpartyCategory](ctx, m, administrativepenalty.FieldCounterpartyCategory)
+	if err != nil {
+		return f, err
 	}
-	var err error
-	if v, ok := m.CounterpartyUscc(); ok {
-		f.uscc = v
-	} else if stored && !m.CounterpartyUsccCleared() {
-		if f.uscc, err = m.OldCounterpartyUscc(ctx); err != nil {
-			return f, err
-		}
+	f.category = string(category)
+	if f.uscc, _, err = after[string](ctx, m, administrativepenalty.FieldCounterpartyUscc); err != nil {
+		return f, err
 	}
-	if v, ok := m.RegistrationNo(); ok {
-		f.regNo = v
-	} else if stored && !m.RegistrationNoCleared() {
-		if f.regNo, err = m.OldRegistrationNo(ctx); err != nil {
-			return f, err
-		}
+	if f.regNo, _, err = after[string](ctx, m, administrativepenalty.FieldRegistrationNo); err != nil {
+		return f, err
 	}
-	if v, ok := m.PenaltyCategories(); ok {
-		f.cats = v
-	} else if stored {
-		if f.cats, err = m.OldPenaltyCategories(ctx); err != nil {
-			return f, err
-		}
+	if f.cats, _, err = after[[]vocab.PenaltyCategory](ctx, m, administrativepenalty.FieldPenaltyCategories); err != nil {
+		return f, err
 	}
 	if more, ok := m.AppendedPenaltyCategories(); ok {
 		f.cats = append(slices.Clone(f.cats), more...)
 	}
-	if _, ok := m.FineAmount(); ok {
-		f.fine = true
-	} else if stored && !m.FineAmountCleared() {
-		v, err := m.OldFineAmount(ctx)
-		if err != nil {
-			return f, err
-		}
-		f.fine = v != nil
-	}
-	return f, nil
+	_, f.fine, err = after[decimal.Decimal](ctx, m, administrativepenalty.FieldFineAmount)
+	return f, err
 }
 
 // setPenaltyPublicity stores a penalty's publicity window, repairability and — where a class
@@ -449,21 +425,13 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	// The list's publicity rule in force at the listing date sets the earliest repair and,
 	// when the department gave none, the planned end; a planned end may not pass the rule's
 	// maximum (domain.md §4).
-	listed, ok := m.ListedOn()
-	if !ok {
-		old, err := m.OldListedOn(ctx)
-		if err != nil {
-			return err
-		}
-		listed = old
+	listed, _, err := after[time.Time](ctx, m, listentry.FieldListedOn)
+	if err != nil {
+		return err
 	}
-	listType, ok := m.ListType()
-	if !ok {
-		old, err := m.OldListType(ctx)
-		if err != nil {
-			return err
-		}
-		listType = old
+	listType, _, err := after[listentry.ListType](ctx, m, listentry.FieldListType)
+	if err != nil {
+		return err
 	}
 	rules, err := refdata.PublicityRules(ctx, m)
 	if err != nil {
