@@ -32,6 +32,14 @@ func TestDepartmentsWithRecordsKeepTheirSectorAndCode(t *testing.T) {
 		env.as("demo-market-clerk").mustData(createPenaltyQ, penaltyInput(env, "market-320500", "DEP-1"), nil)
 		const update = `mutation($id: ID!, $in: UpdateDepartmentInput!) { updateDepartment(id: $id, input: $in) { id code sector } }`
 		dep := env.departmentID("market-320500")
+		// A token that may not change departments is refused as such, and learns nothing of
+		// what points at one.
+		for _, token := range []string{"demo-market-clerk", "demo-labour-clerk"} {
+			got := env.as(token).wantError(update, map[string]any{"id": dep, "in": map[string]any{"sector": "LABOUR"}}, "FORBIDDEN", "")
+			if strings.Contains(got.Message, "administrative_penalties") {
+				t.Errorf("%s: the refusal tells what points at the department: %q", token, got.Message)
+			}
+		}
 		for _, in := range []map[string]any{{"sector": "LABOUR"}, {"code": "market-320599"}, {"code": "market-320599", "name": "改名"}} {
 			got := office.wantError(update, map[string]any{"id": dep, "in": in}, "CONFLICT", "")
 			for field := range in {
