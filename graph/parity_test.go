@@ -534,8 +534,7 @@ func parityBaseline(ctx context.Context, c *gen.Client, typ string, id int) (map
 	return history, nil
 }
 
-// parityRemake deletes the row and creates it again from its values (those of the create
-// input), returning the created row as read back.
+// parityRemake deletes the row and creates it again from its values (parityCreate).
 func parityRemake(ctx context.Context, c *gen.Client, typ string, row reflect.Value) (reflect.Value, error) {
 	id := int(row.Elem().FieldByName("ID").Int())
 	tc := reflect.ValueOf(c).Elem().FieldByName(typ)
@@ -543,9 +542,27 @@ func parityRemake(ctx context.Context, c *gen.Client, typ string, row reflect.Va
 	if !res[0].IsNil() {
 		return reflect.Value{}, fmt.Errorf("deleting the row first: %w", res[0].Interface().(error))
 	}
-	create := tc.MethodByName("Create").Call(nil)[0]
-	setInput := create.MethodByName("SetInput")
-	in := reflect.New(setInput.Type().In(0)).Elem()
+	return parityCreate(ctx, c, typ, row)
+}
+
+// parityCreate creates a row of typ from row's values (those of the create input), returning
+// the created row as read back.
+func parityCreate(ctx context.Context, c *gen.Client, typ string, row reflect.Value) (reflect.Value, error) {
+	create := reflect.ValueOf(c).Elem().FieldByName(typ).MethodByName("Create").Call(nil)[0]
+	in, err := parityInput(create, typ, row)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	res := create.MethodByName("SetInput").Call([]reflect.Value{in})[0].MethodByName("Save").Call([]reflect.Value{reflect.ValueOf(ctx)})
+	if !res[1].IsNil() {
+		return reflect.Value{}, res[1].Interface().(error)
+	}
+	return parityLoad(ctx, c, typ, int(res[0].Elem().FieldByName("ID").Int()))
+}
+
+// parityInput is the create input (of the builder create) of row's values.
+func parityInput(create reflect.Value, typ string, row reflect.Value) (reflect.Value, error) {
+	in := reflect.New(create.MethodByName("SetInput").Type().In(0)).Elem()
 	for f := range in.Type().Fields() {
 		v := row.Elem().FieldByName(f.Name)
 		if !v.IsValid() {
@@ -570,11 +587,7 @@ func parityRemake(ctx context.Context, c *gen.Client, typ string, row reflect.Va
 			return reflect.Value{}, fmt.Errorf("%s.%s: a %s cannot set a %s", typ, f.Name, v.Type(), f.Type)
 		}
 	}
-	res = setInput.Call([]reflect.Value{in})[0].MethodByName("Save").Call([]reflect.Value{reflect.ValueOf(ctx)})
-	if !res[1].IsNil() {
-		return reflect.Value{}, res[1].Interface().(error)
-	}
-	return parityLoad(ctx, c, typ, int(res[0].Elem().FieldByName("ID").Int()))
+	return in, nil
 }
 
 // parityDiff lists the fields (beyond the ID and timestamps) in which two rows of a type differ.

@@ -72,6 +72,10 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 	}
 	for _, p := range stored {
 		if i, ok := index[key{p.DepartmentID, p.SourceSystem, p.SourceRecordID}]; ok {
+			// Only a caller that may make the write hears that it is made already.
+			if err := mayWrite(ctx, c.AdministrativePenalty.Create().SetInput(*inputs[i]).Mutation()); err != nil {
+				return nil, 0, derrors.Row("input", i, err)
+			}
 			out[i] = p
 			existing++
 		}

@@ -71,7 +71,8 @@ func FreshKeys(ctx context.Context) context.Context { return keysChecked(ctx) }
 // it is unsure of. Two concurrent first sends both look before either commits; the loser
 // meets the unique index (SourceKeyTaken), and its caller — the GraphQL mutation, the
 // importer — writes the batch again, which then finds the winner's record. A key taken by a
-// record the caller cannot see stays taken: CONFLICT.
+// record the caller cannot see stays taken: CONFLICT (permissionFirst makes it a refusal for a
+// caller that may not write the record at all).
 func once(find finder) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -88,6 +89,10 @@ func once(find finder) ent.Hook {
 			v, err := find(ctx, c, dep.(int), system.(string), record.(string))
 			switch {
 			case err == nil:
+				// Only a caller that may make the write hears that it is made already.
+				if err := mayWrite(ctx, m); err != nil {
+					return nil, err
+				}
 				return v, nil
 			case !gen.IsNotFound(err):
 				return nil, err

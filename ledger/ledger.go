@@ -9,7 +9,8 @@
 // The hooks run before the privacy policy of the schema (ent runs a client's hooks outside its
 // schema's): they validate and derive, and the policy then judges the write with what they
 // derived — a record's sector above all. A hook fails with a derrors.FieldError naming the
-// GraphQL field; since it runs before the INSERT or UPDATE, nothing is written.
+// GraphQL field; since it runs before the INSERT or UPDATE, nothing is written. A caller the
+// policy refuses hears that refusal, never a hook's (permissionFirst).
 package ledger
 
 import (
@@ -45,7 +46,8 @@ func (e *Engine) Register(c *gen.Client) {
 		e.Clock = vocab.SystemClock
 	}
 	c.Intercept(lockedReads)
-	c.Use(currentOld)      // every type: an updated row's stored values read as committed, first
+	c.Use(permissionFirst) // every type: a caller the policy refuses hears only that, outermost
+	c.Use(currentOld)      // every type: an updated row's stored values read as committed
 	c.Use(sane)            // every type: finite numbers, amounts and dates within range
 	c.Use(namedReferences) // every type: a reference to no stored row named by its field
 	c.Use(periodOrder)     // every type: no period ends before it starts
