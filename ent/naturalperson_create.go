@@ -806,60 +806,6 @@ func (u *NaturalPersonUpsert) UpdateName() *NaturalPersonUpsert {
 	return u
 }
 
-// SetGender sets the "gender" field.
-func (u *NaturalPersonUpsert) SetGender(v vocab.Gender) *NaturalPersonUpsert {
-	u.Set(naturalperson.FieldGender, v)
-	return u
-}
-
-// UpdateGender sets the "gender" field to the value that was provided on create.
-func (u *NaturalPersonUpsert) UpdateGender() *NaturalPersonUpsert {
-	u.SetExcluded(naturalperson.FieldGender)
-	return u
-}
-
-// ClearGender clears the value of the "gender" field.
-func (u *NaturalPersonUpsert) ClearGender() *NaturalPersonUpsert {
-	u.SetNull(naturalperson.FieldGender)
-	return u
-}
-
-// SetBirthDate sets the "birth_date" field.
-func (u *NaturalPersonUpsert) SetBirthDate(v time.Time) *NaturalPersonUpsert {
-	u.Set(naturalperson.FieldBirthDate, v)
-	return u
-}
-
-// UpdateBirthDate sets the "birth_date" field to the value that was provided on create.
-func (u *NaturalPersonUpsert) UpdateBirthDate() *NaturalPersonUpsert {
-	u.SetExcluded(naturalperson.FieldBirthDate)
-	return u
-}
-
-// ClearBirthDate clears the value of the "birth_date" field.
-func (u *NaturalPersonUpsert) ClearBirthDate() *NaturalPersonUpsert {
-	u.SetNull(naturalperson.FieldBirthDate)
-	return u
-}
-
-// SetDivisionCode sets the "division_code" field.
-func (u *NaturalPersonUpsert) SetDivisionCode(v string) *NaturalPersonUpsert {
-	u.Set(naturalperson.FieldDivisionCode, v)
-	return u
-}
-
-// UpdateDivisionCode sets the "division_code" field to the value that was provided on create.
-func (u *NaturalPersonUpsert) UpdateDivisionCode() *NaturalPersonUpsert {
-	u.SetExcluded(naturalperson.FieldDivisionCode)
-	return u
-}
-
-// ClearDivisionCode clears the value of the "division_code" field.
-func (u *NaturalPersonUpsert) ClearDivisionCode() *NaturalPersonUpsert {
-	u.SetNull(naturalperson.FieldDivisionCode)
-	return u
-}
-
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -885,6 +831,15 @@ func (u *NaturalPersonUpsertOne) UpdateNewValues() *NaturalPersonUpsertOne {
 		}
 		if _, exists := u.create.mutation.IDNumberMasked(); exists {
 			s.SetIgnore(naturalperson.FieldIDNumberMasked)
+		}
+		if _, exists := u.create.mutation.Gender(); exists {
+			s.SetIgnore(naturalperson.FieldGender)
+		}
+		if _, exists := u.create.mutation.BirthDate(); exists {
+			s.SetIgnore(naturalperson.FieldBirthDate)
+		}
+		if _, exists := u.create.mutation.DivisionCode(); exists {
+			s.SetIgnore(naturalperson.FieldDivisionCode)
 		}
 	}))
 	return u
@@ -942,69 +897,6 @@ func (u *NaturalPersonUpsertOne) SetName(v string) *NaturalPersonUpsertOne {
 func (u *NaturalPersonUpsertOne) UpdateName() *NaturalPersonUpsertOne {
 	return u.Update(func(s *NaturalPersonUpsert) {
 		s.UpdateName()
-	})
-}
-
-// SetGender sets the "gender" field.
-func (u *NaturalPersonUpsertOne) SetGender(v vocab.Gender) *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.SetGender(v)
-	})
-}
-
-// UpdateGender sets the "gender" field to the value that was provided on create.
-func (u *NaturalPersonUpsertOne) UpdateGender() *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.UpdateGender()
-	})
-}
-
-// ClearGender clears the value of the "gender" field.
-func (u *NaturalPersonUpsertOne) ClearGender() *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.ClearGender()
-	})
-}
-
-// SetBirthDate sets the "birth_date" field.
-func (u *NaturalPersonUpsertOne) SetBirthDate(v time.Time) *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.SetBirthDate(v)
-	})
-}
-
-// UpdateBirthDate sets the "birth_date" field to the value that was provided on create.
-func (u *NaturalPersonUpsertOne) UpdateBirthDate() *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.UpdateBirthDate()
-	})
-}
-
-// ClearBirthDate clears the value of the "birth_date" field.
-func (u *NaturalPersonUpsertOne) ClearBirthDate() *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.ClearBirthDate()
-	})
-}
-
-// SetDivisionCode sets the "division_code" field.
-func (u *NaturalPersonUpsertOne) SetDivisionCode(v string) *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.SetDivisionCode(v)
-	})
-}
-
-// UpdateDivisionCode sets the "division_code" field to the value that was provided on create.
-func (u *NaturalPersonUpsertOne) UpdateDivisionCode() *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.UpdateDivisionCode()
-	})
-}
-
-// ClearDivisionCode clears the value of the "division_code" field.
-func (u *NaturalPersonUpsertOne) ClearDivisionCode() *NaturalPersonUpsertOne {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.ClearDivisionCode()
 	})
 }
 
@@ -1199,6 +1091,15 @@ func (u *NaturalPersonUpsertBulk) UpdateNewValues() *NaturalPersonUpsertBulk {
 			if _, exists := b.mutation.IDNumberMasked(); exists {
 				s.SetIgnore(naturalperson.FieldIDNumberMasked)
 			}
+			if _, exists := b.mutation.Gender(); exists {
+				s.SetIgnore(naturalperson.FieldGender)
+			}
+			if _, exists := b.mutation.BirthDate(); exists {
+				s.SetIgnore(naturalperson.FieldBirthDate)
+			}
+			if _, exists := b.mutation.DivisionCode(); exists {
+				s.SetIgnore(naturalperson.FieldDivisionCode)
+			}
 		}
 	}))
 	return u
@@ -1256,69 +1157,6 @@ func (u *NaturalPersonUpsertBulk) SetName(v string) *NaturalPersonUpsertBulk {
 func (u *NaturalPersonUpsertBulk) UpdateName() *NaturalPersonUpsertBulk {
 	return u.Update(func(s *NaturalPersonUpsert) {
 		s.UpdateName()
-	})
-}
-
-// SetGender sets the "gender" field.
-func (u *NaturalPersonUpsertBulk) SetGender(v vocab.Gender) *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.SetGender(v)
-	})
-}
-
-// UpdateGender sets the "gender" field to the value that was provided on create.
-func (u *NaturalPersonUpsertBulk) UpdateGender() *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.UpdateGender()
-	})
-}
-
-// ClearGender clears the value of the "gender" field.
-func (u *NaturalPersonUpsertBulk) ClearGender() *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.ClearGender()
-	})
-}
-
-// SetBirthDate sets the "birth_date" field.
-func (u *NaturalPersonUpsertBulk) SetBirthDate(v time.Time) *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.SetBirthDate(v)
-	})
-}
-
-// UpdateBirthDate sets the "birth_date" field to the value that was provided on create.
-func (u *NaturalPersonUpsertBulk) UpdateBirthDate() *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.UpdateBirthDate()
-	})
-}
-
-// ClearBirthDate clears the value of the "birth_date" field.
-func (u *NaturalPersonUpsertBulk) ClearBirthDate() *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.ClearBirthDate()
-	})
-}
-
-// SetDivisionCode sets the "division_code" field.
-func (u *NaturalPersonUpsertBulk) SetDivisionCode(v string) *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.SetDivisionCode(v)
-	})
-}
-
-// UpdateDivisionCode sets the "division_code" field to the value that was provided on create.
-func (u *NaturalPersonUpsertBulk) UpdateDivisionCode() *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.UpdateDivisionCode()
-	})
-}
-
-// ClearDivisionCode clears the value of the "division_code" field.
-func (u *NaturalPersonUpsertBulk) ClearDivisionCode() *NaturalPersonUpsertBulk {
-	return u.Update(func(s *NaturalPersonUpsert) {
-		s.ClearDivisionCode()
 	})
 }
 

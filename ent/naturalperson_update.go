@@ -26,7 +26,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // NaturalPersonUpdate is the builder for updating NaturalPerson entities.
@@ -60,66 +59,6 @@ func (_u *NaturalPersonUpdate) SetNillableName(v *string) *NaturalPersonUpdate {
 	if v != nil {
 		_u.SetName(*v)
 	}
-	return _u
-}
-
-// SetGender sets the "gender" field.
-func (_u *NaturalPersonUpdate) SetGender(v vocab.Gender) *NaturalPersonUpdate {
-	_u.mutation.SetGender(v)
-	return _u
-}
-
-// SetNillableGender sets the "gender" field if the given value is not nil.
-func (_u *NaturalPersonUpdate) SetNillableGender(v *vocab.Gender) *NaturalPersonUpdate {
-	if v != nil {
-		_u.SetGender(*v)
-	}
-	return _u
-}
-
-// ClearGender clears the value of the "gender" field.
-func (_u *NaturalPersonUpdate) ClearGender() *NaturalPersonUpdate {
-	_u.mutation.ClearGender()
-	return _u
-}
-
-// SetBirthDate sets the "birth_date" field.
-func (_u *NaturalPersonUpdate) SetBirthDate(v time.Time) *NaturalPersonUpdate {
-	_u.mutation.SetBirthDate(v)
-	return _u
-}
-
-// SetNillableBirthDate sets the "birth_date" field if the given value is not nil.
-func (_u *NaturalPersonUpdate) SetNillableBirthDate(v *time.Time) *NaturalPersonUpdate {
-	if v != nil {
-		_u.SetBirthDate(*v)
-	}
-	return _u
-}
-
-// ClearBirthDate clears the value of the "birth_date" field.
-func (_u *NaturalPersonUpdate) ClearBirthDate() *NaturalPersonUpdate {
-	_u.mutation.ClearBirthDate()
-	return _u
-}
-
-// SetDivisionCode sets the "division_code" field.
-func (_u *NaturalPersonUpdate) SetDivisionCode(v string) *NaturalPersonUpdate {
-	_u.mutation.SetDivisionCode(v)
-	return _u
-}
-
-// SetNillableDivisionCode sets the "division_code" field if the given value is not nil.
-func (_u *NaturalPersonUpdate) SetNillableDivisionCode(v *string) *NaturalPersonUpdate {
-	if v != nil {
-		_u.SetDivisionCode(*v)
-	}
-	return _u
-}
-
-// ClearDivisionCode clears the value of the "division_code" field.
-func (_u *NaturalPersonUpdate) ClearDivisionCode() *NaturalPersonUpdate {
-	_u.mutation.ClearDivisionCode()
 	return _u
 }
 
@@ -645,16 +584,6 @@ func (_u *NaturalPersonUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.name": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Gender(); ok {
-		if err := naturalperson.GenderValidator(v); err != nil {
-			return &ValidationError{Name: "gender", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.gender": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.DivisionCode(); ok {
-		if err := naturalperson.DivisionCodeValidator(v); err != nil {
-			return &ValidationError{Name: "division_code", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.division_code": %w`, err)}
-		}
-	}
 	return nil
 }
 
@@ -682,20 +611,11 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(naturalperson.FieldName, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.Gender(); ok {
-		_spec.SetField(naturalperson.FieldGender, field.TypeEnum, value)
-	}
 	if _u.mutation.GenderCleared() {
 		_spec.ClearField(naturalperson.FieldGender, field.TypeEnum)
 	}
-	if value, ok := _u.mutation.BirthDate(); ok {
-		_spec.SetField(naturalperson.FieldBirthDate, field.TypeTime, value)
-	}
 	if _u.mutation.BirthDateCleared() {
 		_spec.ClearField(naturalperson.FieldBirthDate, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DivisionCode(); ok {
-		_spec.SetField(naturalperson.FieldDivisionCode, field.TypeString, value)
 	}
 	if _u.mutation.DivisionCodeCleared() {
 		_spec.ClearField(naturalperson.FieldDivisionCode, field.TypeString)
@@ -1327,66 +1247,6 @@ func (_u *NaturalPersonUpdateOne) SetNillableName(v *string) *NaturalPersonUpdat
 	return _u
 }
 
-// SetGender sets the "gender" field.
-func (_u *NaturalPersonUpdateOne) SetGender(v vocab.Gender) *NaturalPersonUpdateOne {
-	_u.mutation.SetGender(v)
-	return _u
-}
-
-// SetNillableGender sets the "gender" field if the given value is not nil.
-func (_u *NaturalPersonUpdateOne) SetNillableGender(v *vocab.Gender) *NaturalPersonUpdateOne {
-	if v != nil {
-		_u.SetGender(*v)
-	}
-	return _u
-}
-
-// ClearGender clears the value of the "gender" field.
-func (_u *NaturalPersonUpdateOne) ClearGender() *NaturalPersonUpdateOne {
-	_u.mutation.ClearGender()
-	return _u
-}
-
-// SetBirthDate sets the "birth_date" field.
-func (_u *NaturalPersonUpdateOne) SetBirthDate(v time.Time) *NaturalPersonUpdateOne {
-	_u.mutation.SetBirthDate(v)
-	return _u
-}
-
-// SetNillableBirthDate sets the "birth_date" field if the given value is not nil.
-func (_u *NaturalPersonUpdateOne) SetNillableBirthDate(v *time.Time) *NaturalPersonUpdateOne {
-	if v != nil {
-		_u.SetBirthDate(*v)
-	}
-	return _u
-}
-
-// ClearBirthDate clears the value of the "birth_date" field.
-func (_u *NaturalPersonUpdateOne) ClearBirthDate() *NaturalPersonUpdateOne {
-	_u.mutation.ClearBirthDate()
-	return _u
-}
-
-// SetDivisionCode sets the "division_code" field.
-func (_u *NaturalPersonUpdateOne) SetDivisionCode(v string) *NaturalPersonUpdateOne {
-	_u.mutation.SetDivisionCode(v)
-	return _u
-}
-
-// SetNillableDivisionCode sets the "division_code" field if the given value is not nil.
-func (_u *NaturalPersonUpdateOne) SetNillableDivisionCode(v *string) *NaturalPersonUpdateOne {
-	if v != nil {
-		_u.SetDivisionCode(*v)
-	}
-	return _u
-}
-
-// ClearDivisionCode clears the value of the "division_code" field.
-func (_u *NaturalPersonUpdateOne) ClearDivisionCode() *NaturalPersonUpdateOne {
-	_u.mutation.ClearDivisionCode()
-	return _u
-}
-
 // AddPenaltyIDs adds the "penalties" edge to the AdministrativePenalty entity by IDs.
 func (_u *NaturalPersonUpdateOne) AddPenaltyIDs(ids ...int) *NaturalPersonUpdateOne {
 	_u.mutation.AddPenaltyIDs(ids...)
@@ -1922,16 +1782,6 @@ func (_u *NaturalPersonUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.name": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Gender(); ok {
-		if err := naturalperson.GenderValidator(v); err != nil {
-			return &ValidationError{Name: "gender", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.gender": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.DivisionCode(); ok {
-		if err := naturalperson.DivisionCodeValidator(v); err != nil {
-			return &ValidationError{Name: "division_code", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.division_code": %w`, err)}
-		}
-	}
 	return nil
 }
 
@@ -1976,20 +1826,11 @@ func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPe
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(naturalperson.FieldName, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.Gender(); ok {
-		_spec.SetField(naturalperson.FieldGender, field.TypeEnum, value)
-	}
 	if _u.mutation.GenderCleared() {
 		_spec.ClearField(naturalperson.FieldGender, field.TypeEnum)
 	}
-	if value, ok := _u.mutation.BirthDate(); ok {
-		_spec.SetField(naturalperson.FieldBirthDate, field.TypeTime, value)
-	}
 	if _u.mutation.BirthDateCleared() {
 		_spec.ClearField(naturalperson.FieldBirthDate, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DivisionCode(); ok {
-		_spec.SetField(naturalperson.FieldDivisionCode, field.TypeString, value)
 	}
 	if _u.mutation.DivisionCodeCleared() {
 		_spec.ClearField(naturalperson.FieldDivisionCode, field.TypeString)

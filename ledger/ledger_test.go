@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +88,23 @@ func TestOutOfRangeValuesNameTheirField(t *testing.T) {
 			t.Errorf("%d entities written, want none", n)
 		}
 	})
+}
+
+// A person's identity is fixed once recorded: no update, by the API or any job, can set its ID
+// number or type, nor the birth date, gender and division read from the number, which must
+// stay those of the sealed number (ent's update builders have no setter for an immutable
+// field). A wrong number is put right by recording the right person.
+func TestAPersonsIdentityIsFixedOnceRecorded(t *testing.T) {
+	for _, builder := range []reflect.Type{reflect.TypeFor[*ent.NaturalPersonUpdateOne](), reflect.TypeFor[*ent.NaturalPersonUpdate]()} {
+		for _, f := range []string{"IDType", "IDNumber", "IDNumberHash", "IDNumberMasked", "BirthDate", "Gender", "DivisionCode"} {
+			for _, verb := range []string{"Set", "Clear", "SetNillable"} {
+				if _, ok := builder.MethodByName(verb + f); ok {
+					t.Errorf("%s has %s%s: a person's identity can be changed after it is recorded", builder, verb, f)
+				}
+			}
+		}
+		if _, ok := builder.MethodByName("SetName"); !ok {
+			t.Errorf("%s has no SetName: the test no longer looks at the right builder", builder)
+		}
+	}
 }

@@ -273,12 +273,13 @@ func (NaturalPerson) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(128).Comment("Name (姓名).").
 			Annotations(entgql.OrderField("NAME")),
 		// Derived from the ID number, so personal data like it: shown through graph/access.graphql
-		// to the personal-data permission only, and never filterable (README, Access).
-		field.Enum("gender").GoType(vocab.Gender("")).Optional().Nillable().
+		// to the personal-data permission only, and never filterable (README, Access). Fixed
+		// with the number it is read from.
+		field.Enum("gender").GoType(vocab.Gender("")).Optional().Nillable().Immutable().
 			Comment("Gender, derived from a resident identity number.").Annotations(noInput, entgql.Type("Gender"), personalFact),
-		field.Time("birth_date").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+		field.Time("birth_date").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Immutable().
 			Comment("Birth date, derived from a resident identity number.").Annotations(noInput, personalFact),
-		field.String("division_code").Optional().MaxLen(6).
+		field.String("division_code").Optional().MaxLen(6).Immutable().
 			Comment("Address code at issue, derived from a resident identity number.").Annotations(noInput, personalFact),
 	}
 }
