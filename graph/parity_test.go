@@ -202,6 +202,9 @@ func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
 	mk(clerk, "EntityRole", map[string]any{"entityID": ents[1].ID, "personID": person, "role": "LEGAL_REPRESENTATIVE", "startedOn": todayMinus(30)})
 	// The registry: rows nothing else points at, so that they can be made again in their place.
 	const office = "demo-credit-office"
+	// A listing the credit office records in its own department: of its list's sector (market).
+	mk(office, "ListEntry", record("credit_office-320000", ents[2].ID, map[string]any{"severity": "SERIOUS", "listType": "MS_SERIOUS_ILLEGAL_DISHONEST",
+		"listedOn": todayMinus(50), "reason": "联合惩戒", "basis": "办法第十条", "decisionNo": "列#"}))
 	mk(office, "MarketEntity", map[string]any{"uscc": validUSCC("91320500", "MA1PAR01"), "name": "对照甲有限公司"})
 	mk(office, "MarketEntity", map[string]any{"uscc": validUSCC("92320583", "MA1PAR02"), "name": "对照乙个体户", "registrationNo": "320583600000001",
 		"establishedOn": todayMinus(900), "registeredCapital": "50", "industryCode": "F5211", "registeredAddress": "昆山市", "status": "OPERATING"})

@@ -130,7 +130,8 @@ func (e *Engine) record(rules recordRules) ent.Hook {
 }
 
 // contentSector is the sector a record's kind belongs to — a rating's or score event's scheme,
-// a list entry's list type — and the field that says it; ok is false for kinds of any sector.
+// a list entry's list type — and the field that says it (empty when m sets no kind); ok is
+// false for kinds of any sector.
 func contentSector(m ent.Mutation) (s vocab.Sector, field string, ok bool) {
 	switch m := m.(type) {
 	case *gen.SectorRatingMutation:
@@ -169,11 +170,24 @@ func sectorOf(m recordMutation, dep *gen.Department) (vocab.Sector, error) {
 	return s, nil
 }
 
-// sameSector refuses an update that changes a record's kind to one of another sector.
+// sameSector refuses an update that changes a record's kind to one of another sector — or to a
+// kind of any sector, whose record is its department's sector, as a create of it would be (a
+// market listing the credit office recorded, made a commitment breach, is the credit office's).
 func sameSector(ctx context.Context, m recordMutation) error {
 	s, field, ok := contentSector(m)
+	if field == "" {
+		return nil // the kind is not changed
+	}
 	if !ok {
-		return nil
+		depID, err := m.OldField(ctx, "department_id")
+		if err != nil {
+			return err
+		}
+		dep, err := refdata.Department(ctx, m, depID.(int))
+		if err != nil {
+			return err
+		}
+		s = dep.Sector
 	}
 	old, err := m.OldField(ctx, "sector")
 	if err != nil {
