@@ -54,6 +54,14 @@ func TestWritesAnswerOnlyThoseWhoMayWrite(t *testing.T) {
 						switch code {
 						case "":
 							writers[name] = true
+							// A writer re-sending a record hears it is made already: the row
+							// itself, nothing written.
+							if stored[i].Elem().FieldByName("SourceRecordID").IsValid() {
+								sent++
+								if got, err := rightsResend(ctx, env.db.Client, typ, stored[i]); err != nil || got != id {
+									t.Errorf("%s %d re-sent by %s, which may write it: row %d, %v", typ, id, name, got, err)
+								}
+							}
 							continue // the token may write the row; what it hears is a writer's
 						case "FORBIDDEN", "NOT_FOUND":
 							denied[name] = true
@@ -132,4 +140,19 @@ func rightsBatch(ctx context.Context, env *testEnv, row reflect.Value) (code, ms
 		_, err = env.db.Ledger.Penalties(ctx, tc, []*gen.CreateAdministrativePenaltyInput{in.Addr().Interface().(*gen.CreateAdministrativePenaltyInput)})
 		return err
 	})
+}
+
+// rightsResend creates row again as the caller of ctx, in a transaction rolled back, and
+// returns the ID of the row answered.
+func rightsResend(ctx context.Context, c *gen.Client, typ string, row reflect.Value) (int, error) {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	got, err := parityCreate(gen.NewTxContext(ctx, tx), tx.Client(), typ, row)
+	if err != nil {
+		return 0, err
+	}
+	return int(got.Elem().FieldByName("ID").Int()), nil
 }

@@ -70,10 +70,18 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 	if err != nil {
 		return nil, 0, err
 	}
+	// Only a caller that may make the write hears that it is made already. A penalty's policy
+	// judges a create by its department and source system, so it is asked once for each.
+	judged := map[key]error{}
 	for _, p := range stored {
 		if i, ok := index[key{p.DepartmentID, p.SourceSystem, p.SourceRecordID}]; ok {
-			// Only a caller that may make the write hears that it is made already.
-			if err := mayWrite(ctx, c.AdministrativePenalty.Create().SetInput(*inputs[i]).Mutation()); err != nil {
+			k := key{dep: p.DepartmentID, system: p.SourceSystem}
+			err, seen := judged[k]
+			if !seen {
+				err = mayWrite(ctx, c.AdministrativePenalty.Create().SetInput(*inputs[i]).Mutation())
+				judged[k] = err
+			}
+			if err != nil {
 				return nil, 0, derrors.Row("input", i, err)
 			}
 			out[i] = p

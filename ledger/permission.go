@@ -48,6 +48,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 )
 
 // The permission check answers first. ent runs the engine's hooks before a type's privacy
@@ -79,7 +80,31 @@ func mayWrite(ctx context.Context, m ent.Mutation) error {
 	if !ok {
 		return fmt.Errorf("%w: %s has no policy the engine knows", privacy.Deny, m.Type())
 	}
+	if rm, ok := m.(recordMutation); ok && m.Op().Is(ent.OpCreate) {
+		withSector(ctx, rm)
+	}
 	return policy().EvalMutation(ctx, m)
+}
+
+// withSector sets on a record's create the sector the record hook derives, when that hook has
+// not run yet, so the policy judges the record the create makes: a listing recorded in the
+// credit office's department is of its list type's sector. What fails here is left for the
+// record hook to report.
+func withSector(ctx context.Context, m recordMutation) {
+	if _, set := m.Field("sector"); set {
+		return
+	}
+	depID, ok := m.DepartmentID()
+	if !ok {
+		return
+	}
+	dep, err := refdata.Department(ctx, m, depID)
+	if err != nil {
+		return
+	}
+	if s, err := sectorOf(m, dep); err == nil {
+		m.SetSector(s)
+	}
 }
 
 // denied reports whether err is a permission check's refusal.
