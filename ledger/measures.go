@@ -2,6 +2,10 @@ package ledger
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"entgo.io/ent"
 
@@ -10,6 +14,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
@@ -41,6 +47,9 @@ func (e *Engine) listingMeasures(next ent.Mutator) ent.Mutator {
 		if l, ok := v.(*gen.ListEntry); ok {
 			ids = append(ids, l.ID)
 		}
+		if err := claimListings(ctx, m.Client(), ids); err != nil {
+			return nil, err
+		}
 		return v, jointpunishment.Sync(ctx, m.Client(), e.today(), ids...)
 	})
 }
@@ -55,6 +64,9 @@ func (e *Engine) roleMeasures(next ent.Mutator) ent.Mutator {
 		r, ok := v.(*gen.EntityRole)
 		if !ok {
 			return v, nil
+		}
+		if err := claim(ctx, m.Client(), []int{r.EntityID}, []int{r.PersonID}); err != nil {
+			return nil, err
 		}
 		ids, err := m.Client().ListEntry.Query().Where(listentry.EntityID(r.EntityID), predicate.ListEntry(evaluator.Current)).IDs(authz.AsSystem(ctx))
 		if err != nil {
@@ -91,6 +103,9 @@ func (e *Engine) syncPersons(ctx context.Context, c *gen.Client, persons ...int)
 	if err != nil {
 		return err
 	}
+	if err := claim(ctx, c, entities, persons); err != nil {
+		return err
+	}
 	ids, err := c.ListEntry.Query().Where(listentry.Or(listentry.PersonIDIn(persons...), listentry.EntityIDIn(entities...)),
 		predicate.ListEntry(evaluator.Current)).IDs(ctx)
 	if err != nil {
@@ -110,4 +125,70 @@ func (e *Engine) SyncNoticesDue(ctx context.Context, c *gen.Client) error {
 		return err
 	}
 	return e.syncPersons(ctx, c, persons...)
+}
+
+// claimListings claims the subjects of the listings and the persons holding roles at their
+// entities: what deciding the listings' measures reads.
+func claimListings(ctx context.Context, c *gen.Client, ids []int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx = authz.AsSystem(ctx)
+	ls, err := c.ListEntry.Query().Where(listentry.IDIn(ids...)).Select(listentry.FieldEntityID, listentry.FieldPersonID).All(ctx)
+	if err != nil {
+		return err
+	}
+	var entities, persons []int
+	for _, l := range ls {
+		if l.EntityID != 0 {
+			entities = append(entities, l.EntityID)
+		}
+		if l.PersonID != 0 {
+			persons = append(persons, l.PersonID)
+		}
+	}
+	if len(entities) > 0 {
+		held, err := c.EntityRole.Query().Where(entityrole.EntityIDIn(entities...), predicate.EntityRole(evaluator.Current)).Unique(true).
+			Select(entityrole.FieldPersonID).Ints(ctx)
+		if err != nil {
+			return err
+		}
+		persons = append(persons, held...)
+	}
+	return claim(ctx, c, entities, persons)
+}
+
+// claim writes the rows of the entities and persons that a measure decision reads (their
+// updated_at), in the deciding write's transaction. On one server the locking reads
+// (evaluator.Current) make two writes that decide each other take turns. On a Galera cluster
+// locks are each node's own and certification compares only the rows written, so a listing and
+// the prior notice that completes its reach, written at once on two nodes, each missed the
+// other and the measure was not applied until the listing's next write. Every write that
+// decides measures — a listing, a role, a prior notice — now writes the subjects it reads, so
+// two that decide each other write a common row: the later to commit fails certification and
+// runs again (graph's retry), seeing the first. (SQLite runs one writer at a time; the same
+// statements run there, so both engines write alike.)
+func claim(ctx context.Context, c *gen.Client, entities, persons []int) error {
+	now := time.Now()
+	for _, t := range []struct {
+		table string
+		ids   []int
+	}{{marketentity.Table, entities}, {naturalperson.Table, persons}} {
+		ids := slices.Clone(t.ids)
+		slices.Sort(ids) // by primary key, one order for every writer: two claims wait rather than deadlock
+		ids = slices.Compact(ids)
+		ids = slices.DeleteFunc(ids, func(id int) bool { return id == 0 })
+		if len(ids) == 0 {
+			continue
+		}
+		args := []any{now}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		q := "UPDATE " + t.table + " SET updated_at = ? WHERE id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
+		if _, err := c.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("claiming the %s a measure decision reads: %w", t.table, err)
+		}
+	}
+	return nil
 }
