@@ -40,7 +40,10 @@ func main() {
 			// ent so the privacy rules still filter them.
 			gen.FeatureModifier,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex),
+		// ent.PolicyOf(type): each type's privacy policy by name, for the write engine's
+		// permission check (ledger.permissionFirst).
+		entc.TemplateFiles("./ent/template/policies.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

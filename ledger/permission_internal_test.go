@@ -9,9 +9,8 @@ import (
 	_ "github.com/creditgraph/creditgraph/ent/runtime"
 )
 
-// Every type of the schema (a client of gen.Client) has its policy in the engine's table, and
-// the table holds what the generated runtime set: a new type cannot be written past
-// permissionFirst unknown.
+// Every type of the schema (a client of gen.Client) has a privacy policy that gen.PolicyOf finds
+// (ent/template/policies.tmpl): a new type cannot be written past permissionFirst unjudged.
 func TestEveryTypeHasItsPolicy(t *testing.T) {
 	n := 0
 	for f := range reflect.TypeFor[gen.Client]().Fields() {
@@ -19,15 +18,11 @@ func TestEveryTypeHasItsPolicy(t *testing.T) {
 			continue
 		}
 		n++
-		policy, ok := policies[f.Name]
-		switch {
-		case !ok:
-			t.Errorf("%s has no entry in ledger.policies", f.Name)
-		case policy() == nil:
-			t.Errorf("ledger.policies[%s] is nil: the runtime set no policy for it", f.Name)
+		if gen.PolicyOf(f.Name) == nil {
+			t.Errorf("%s has no privacy policy", f.Name)
 		}
 	}
-	if n < 30 || n != len(policies) {
-		t.Errorf("%d types on the client, %d policies in the table", n, len(policies))
+	if n < 30 {
+		t.Errorf("%d types on the client: the test no longer finds them", n)
 	}
 }
