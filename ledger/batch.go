@@ -13,9 +13,12 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/migrate"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/storage/hint"
 )
 
 // MaxBatch is the most rows a batch mutation takes in one request.
@@ -37,6 +40,10 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 // RecordPenalties is Penalties that also says how many rows were stored already under their
 // source key (returned as stored, not written): an import reports them from the transaction
 // that skipped them, not from a count taken before it.
+// penaltiesBySourceKey makes a lookup of penalties by source key walk the unique index.
+var penaltiesBySourceKey = predicate.AdministrativePenalty(hint.Through(migrate.AdministrativePenaltiesTable.Name,
+	hint.SourceKey(migrate.AdministrativePenaltiesTable)))
+
 func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) (out []*ent.AdministrativePenalty, existing int, err error) {
 	if len(inputs) == 0 || len(inputs) > MaxBatch {
 		return nil, 0, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
@@ -64,8 +71,8 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 		}
 	}
 	out = make([]*ent.AdministrativePenalty, len(inputs))
-	// All three columns, so the unique index on the department's source key answers.
-	stored, err := c.AdministrativePenalty.Query().Where(administrativepenalty.DepartmentIDIn(deps...),
+	// All three columns, through the unique index on the department's source key (package hint).
+	stored, err := c.AdministrativePenalty.Query().Where(penaltiesBySourceKey, administrativepenalty.DepartmentIDIn(deps...),
 		administrativepenalty.SourceSystemIn(systems...), administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
 	if err != nil {
 		return nil, 0, err

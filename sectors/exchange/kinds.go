@@ -6,14 +6,19 @@ import (
 	"strconv"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/migrate"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/storage/hint"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -69,7 +74,7 @@ var specs = map[string]spec{
 		entity: func(in any, id int) { in.(*ent.CreateAdministrativeLicenseInput).EntityID = &id },
 		create: func(ctx context.Context, _ *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (int, error) {
 			return eachRow(ins, func() (int, error) {
-				return c.AdministrativeLicense.Query().Where(administrativelicense.DepartmentID(dep), administrativelicense.SourceSystem(system), administrativelicense.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+				return c.AdministrativeLicense.Query().Where(bySourceKey[predicate.AdministrativeLicense](migrate.AdministrativeLicensesTable), administrativelicense.DepartmentID(dep), administrativelicense.SourceSystem(system), administrativelicense.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
 			}, func(in any) error {
 				return c.AdministrativeLicense.Create().SetInput(*in.(*ent.CreateAdministrativeLicenseInput)).Exec(ctx)
 			})
@@ -88,7 +93,7 @@ var specs = map[string]spec{
 		entity: func(in any, id int) { in.(*ent.CreateListEntryInput).EntityID = &id },
 		create: func(ctx context.Context, _ *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (int, error) {
 			return eachRow(ins, func() (int, error) {
-				return c.ListEntry.Query().Where(listentry.DepartmentID(dep), listentry.SourceSystem(system), listentry.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+				return c.ListEntry.Query().Where(bySourceKey[predicate.ListEntry](migrate.ListEntriesTable), listentry.DepartmentID(dep), listentry.SourceSystem(system), listentry.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
 			}, func(in any) error { return c.ListEntry.Create().SetInput(*in.(*ent.CreateListEntryInput)).Exec(ctx) })
 		},
 	},
@@ -105,12 +110,18 @@ var specs = map[string]spec{
 		entity: func(in any, id int) { in.(*ent.CreateSectorRatingInput).EntityID = &id },
 		create: func(ctx context.Context, _ *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (int, error) {
 			return eachRow(ins, func() (int, error) {
-				return c.SectorRating.Query().Where(sectorrating.DepartmentID(dep), sectorrating.SourceSystem(system), sectorrating.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+				return c.SectorRating.Query().Where(bySourceKey[predicate.SectorRating](migrate.SectorRatingsTable), sectorrating.DepartmentID(dep), sectorrating.SourceSystem(system), sectorrating.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
 			}, func(in any) error {
 				return c.SectorRating.Create().SetInput(*in.(*ent.CreateSectorRatingInput)).Exec(ctx)
 			})
 		},
 	},
+}
+
+// bySourceKey makes a count of t's records by a department's source key walk the unique index
+// on it (package hint says why).
+func bySourceKey[P ~func(*entsql.Selector)](t *schema.Table) P {
+	return P(hint.Through(t.Name, hint.SourceKey(t)))
 }
 
 // eachRow counts the rows stored already (whatever the caller may read), then creates the rows one by one (each through the

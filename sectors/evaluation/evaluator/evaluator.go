@@ -15,16 +15,19 @@ import (
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/migrate"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/storage/hint"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -69,6 +72,7 @@ func Lock(ctx context.Context, c *ent.Client, ids ...int) error {
 	forUpdate := predicate.MarketEntity(func(s *sql.Selector) {
 		if s.Dialect() == dialect.MySQL {
 			s.ForUpdate()
+			lockEntities(s)
 		}
 	})
 	// A lock, not a read the caller gets to see.
@@ -90,6 +94,27 @@ func Current(s *sql.Selector) {
 	if s.Dialect() == dialect.MySQL {
 		s.ForShare(sql.WithLockClause("LOCK IN SHARE MODE"))
 	}
+}
+
+// A batch locks only its entities' rows (TestABatchLocksOnlyItsEntities). On MySQL a locking
+// read or an UPDATE locks every row its plan walks, and the plan is the optimizer's. With
+// statistics older than the rows (a young database, a load just made), or few penalties in
+// publicity, MariaDB walked the whole table, or the penalties' publicity-deadline index,
+// instead of the IDs a batch names, and so locked rows that other writers were writing about
+// other entities. Two writers of disjoint entities then deadlocked: one batch in six of an
+// import was written again. So every statement of a batch walks the index that leads with the
+// entities' IDs (package hint), and locks those entities' rows and the gaps beside them.
+var (
+	lockEntities     = hint.Through(marketentity.Table, "PRIMARY")
+	currentRatings   = currentOf(migrate.SectorRatingsTable)
+	currentListings  = currentOf(migrate.ListEntriesTable)
+	currentPenalties = currentOf(migrate.AdministrativePenaltiesTable)
+)
+
+// currentOf is Current through t's index that leads with entity_id.
+func currentOf(t *schema.Table) func(*sql.Selector) {
+	through := hint.Through(t.Name, hint.Leading(t, "entity_id"))
+	return func(s *sql.Selector) { Current(s); through(s) }
 }
 
 // RuleSetAt returns the rule set in force on day, or the built-in default when none is stored.
@@ -134,7 +159,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		}
 	}
 	var d string // the dialect, for store's statement
-	ratings, err := c.SectorRating.Query().Where(func(s *sql.Selector) { d = s.Dialect(); Current(s) }, sectorrating.EntityIDIn(ids...),
+	ratings, err := c.SectorRating.Query().Where(func(s *sql.Selector) { d = s.Dialect(); currentRatings(s) }, sectorrating.EntityIDIn(ids...),
 		sectorrating.StatusEQ(vocab.Published), sectorrating.UnderObjection(false),
 		sectorrating.ValidFromLTE(day), sectorrating.Or(sectorrating.ValidUntilIsNil(), sectorrating.ValidUntilGTE(day))).
 		Order(ent.Asc(sectorrating.FieldValidFrom), ent.Asc(sectorrating.FieldID)).
@@ -157,7 +182,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		}
 		lapse(r.EntityID, r.ValidUntil)
 	}
-	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), publicity.ActiveListing(day), predicate.ListEntry(Current)).
+	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), publicity.ActiveListing(day), predicate.ListEntry(currentListings)).
 		Select(listentry.FieldEntityID, listentry.FieldListType, listentry.FieldSeverity, listentry.FieldPlannedEndOn).All(ctx)
 	if err != nil {
 		return err
@@ -177,7 +202,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 	err = c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
 		administrativepenalty.StatusEQ(vocab.Published), administrativepenalty.UnderObjection(false),
 		administrativepenalty.Or(administrativepenalty.ExemptionIsNil(), administrativepenalty.Exemption("")),
-		administrativepenalty.PublicityDeadlineGTE(day), predicate.AdministrativePenalty(Current)).
+		administrativepenalty.PublicityDeadlineGTE(day), predicate.AdministrativePenalty(currentPenalties)).
 		GroupBy(administrativepenalty.FieldEntityID, administrativepenalty.FieldSeverity).
 		Aggregate(func(s *sql.Selector) string {
 			return sql.As(sql.Min(s.C(administrativepenalty.FieldPublicityDeadline)), "deadline")
@@ -200,7 +225,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 	observe, _ := ctx.Value(tierObserverKey{}).(func(context.Context, TierChange))
 	var before map[int]vocab.Tier
 	if observe != nil {
-		old, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), predicate.MarketEntity(Current)).Select(marketentity.FieldID, marketentity.FieldRiskTier).All(ctx)
+		old, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), predicate.MarketEntity(Current), predicate.MarketEntity(lockEntities)).Select(marketentity.FieldID, marketentity.FieldRiskTier).All(ctx)
 		if err != nil {
 			return err
 		}
@@ -303,7 +328,7 @@ func storeCase(ctx context.Context, c *ent.Client, rows [][]any, now time.Time) 
 		rows = rows[len(chunk):]
 		var q strings.Builder
 		var args []any
-		q.WriteString("UPDATE " + marketentity.Table + " SET ")
+		q.WriteString("UPDATE " + hint.Table(marketentity.Table, "PRIMARY") + " SET ")
 		for i, col := range storedColumns {
 			fmt.Fprintf(&q, "%s = CASE %s", col, marketentity.FieldID)
 			for _, r := range chunk {
