@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,11 +26,23 @@ func penaltyBatch(env *testEnv, n int, prefix string) []map[string]any {
 	}
 	env.as("demo-credit-office").mustData(`query($n: Int!) { marketEntities(first: $n, orderBy: [{field: USCC}]) { edges { node { id uscc } } } }`,
 		map[string]any{"n": (n + 1) / 2}, &list)
+	var ents []benchEntity
+	for _, e := range list.MarketEntities.Edges {
+		ents = append(ents, benchEntity{e.Node.ID, e.Node.Uscc})
+	}
+	return penaltyBatchOver(env, ents, n, prefix)
+}
+
+// benchEntity is an entity a generated penalty is about.
+type benchEntity struct{ ID, Uscc string }
+
+// penaltyBatchOver is penaltyBatch about the given entities, two penalties each in turn.
+func penaltyBatchOver(env *testEnv, ents []benchEntity, n int, prefix string) []map[string]any {
 	authority := validUSCC("11320000", "01400000")
 	dep := env.departmentID("market-320500")
 	rows := make([]map[string]any, n)
 	for i := range rows {
-		e := list.MarketEntities.Edges[i/2%len(list.MarketEntities.Edges)].Node
+		e := ents[i/2%len(ents)]
 		rows[i] = map[string]any{
 			"departmentID": dep, "entityID": e.ID, "sourceSystem": "ingest-test", "sourceRecordID": fmt.Sprintf("%s-%d", prefix, i),
 			"severity": "GENERAL", "counterpartyName": "某公司", "counterpartyCategory": "LEGAL_PERSON", "counterpartyUscc": e.Uscc,
@@ -205,6 +218,55 @@ func benchmarkIngest(b *testing.B, e storagetest.Engine) {
 		}
 		b.ReportMetric(float64(stmts)/float64(n), "statements/op")
 		b.ReportMetric(float64(n*1000)/b.Elapsed().Seconds(), "records/s")
+	}
+}
+
+// BenchmarkIngestPenaltiesTwoClients is BenchmarkIngestPenalties from two clients at once,
+// each sending its batches about entities of its own (as two departments would): records/s of
+// both together is the figure to read.
+//
+//	go test ./graph -run '^$' -bench IngestPenaltiesTwoClients -benchtime 10x
+func BenchmarkIngestPenaltiesTwoClients(b *testing.B) {
+	for _, e := range storagetest.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			env := newEnv(b, e, 1200)
+			clerk := env.as("demo-market-clerk")
+			var list struct {
+				MarketEntities struct {
+					Edges []struct{ Node benchEntity }
+				}
+			}
+			env.as("demo-credit-office").mustData(`{ marketEntities(first: 1000, orderBy: [{field: USCC}]) { edges { node { id uscc } } } }`, nil, &list)
+			var own [2][]benchEntity
+			for i, e := range list.MarketEntities.Edges {
+				own[i*2/len(list.MarketEntities.Edges)] = append(own[i*2/len(list.MarketEntities.Edges)], e.Node)
+			}
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				var batches [2][]map[string]any
+				for c := range batches {
+					batches[c] = penaltyBatchOver(env, own[c], 1000, fmt.Sprintf("two%d-%d", n, c))
+				}
+				n++
+				b.StartTimer()
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for c := range batches {
+					wg.Go(func() {
+						errs[c] = answered(clerk.post(`mutation($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`,
+							map[string]any{"in": batches[c]}))
+					})
+				}
+				wg.Wait()
+				for _, err := range errs {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(n*2000)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
 }
 
