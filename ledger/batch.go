@@ -37,13 +37,13 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 	return out, err
 }
 
-// RecordPenalties is Penalties that also says how many rows were stored already under their
-// source key (returned as stored, not written): an import reports them from the transaction
-// that skipped them, not from a count taken before it.
 // penaltiesBySourceKey makes a lookup of penalties by source key walk the unique index.
 var penaltiesBySourceKey = predicate.AdministrativePenalty(hint.Through(migrate.AdministrativePenaltiesTable.Name,
 	hint.SourceKey(migrate.AdministrativePenaltiesTable)))
 
+// RecordPenalties is Penalties that also says how many rows were stored already under their
+// source key (returned as stored, not written): an import reports them from the transaction
+// that skipped them, not from a count taken before it.
 func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) (out []*ent.AdministrativePenalty, existing int, err error) {
 	if len(inputs) == 0 || len(inputs) > MaxBatch {
 		return nil, 0, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
