@@ -1,8 +1,13 @@
 package evaluator_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +189,177 @@ func plainReading(t *testing.T, ctx context.Context, c *ent.Client, day time.Tim
 			p.due = &d
 		}
 		out[id] = p
+	}
+	return out
+}
+
+// A recompute writes in full only the evaluations that change and gives the others their new
+// time. Whatever it skips must hold exactly what it would have written: for every column it
+// writes, entities whose stored value differs from their records' evaluation in that column
+// alone — the JSON also only in its spacing, the due date also where one of the two is none —
+// are recomputed among entities that are right, and afterwards every entity holds its
+// evaluation from a plain reading of its records, to the JSON's text, with the new time.
+func TestARecomputeLeavesNoStoredValueStale(t *testing.T) {
+	type corruption struct {
+		name   string
+		set    string // the SET clause, with one ? for the value
+		value  func(me *ent.MarketEntity, text string) (any, bool)
+		column string
+	}
+	flip := func(v, a, b string) string {
+		if v == a {
+			return b
+		}
+		return a
+	}
+	corruptions := []corruption{
+		{"tier", "risk_tier = ?", func(me *ent.MarketEntity, _ string) (any, bool) {
+			return flip(string(*me.RiskTier), "A", "D"), true
+		}, marketentity.FieldRiskTier},
+		{"score", "credit_score = ?", func(me *ent.MarketEntity, _ string) (any, bool) { return *me.CreditScore + 1, true }, marketentity.FieldCreditScore},
+		{"grade", "credit_grade = ?", func(me *ent.MarketEntity, _ string) (any, bool) {
+			return flip(string(*me.CreditGrade), "EXCELLENT", "POOR"), true
+		}, marketentity.FieldCreditGrade},
+		{"evaluation's spacing", "evaluation = ?", func(_ *ent.MarketEntity, text string) (any, bool) {
+			var b bytes.Buffer
+			ok := json.Indent(&b, []byte(text), "", " ") == nil
+			return b.String(), ok
+		}, marketentity.FieldEvaluation},
+		{"evaluation's content", "evaluation = ?", func(_ *ent.MarketEntity, text string) (any, bool) {
+			return strings.Replace(text, `"ruleSet":"`, `"ruleSet":"x`, 1), strings.Contains(text, `"ruleSet":"`)
+		}, marketentity.FieldEvaluation},
+		{"due date a day later", "evaluation_due_on = ?", func(me *ent.MarketEntity, _ string) (any, bool) {
+			if me.EvaluationDueOn == nil {
+				return nil, false
+			}
+			return me.EvaluationDueOn.AddDate(0, 0, 1), true
+		}, marketentity.FieldEvaluationDueOn},
+		{"due date none", "evaluation_due_on = ?", func(me *ent.MarketEntity, _ string) (any, bool) {
+			return nil, me.EvaluationDueOn != nil
+		}, marketentity.FieldEvaluationDueOn},
+		{"due date where none is", "evaluation_due_on = ?", func(me *ent.MarketEntity, _ string) (any, bool) {
+			return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), me.EvaluationDueOn == nil
+		}, marketentity.FieldEvaluationDueOn},
+	}
+	for _, col := range evaluator.StoredColumns {
+		if !slices.ContainsFunc(corruptions, func(c corruption) bool { return c.column == col }) {
+			t.Fatalf("the recompute writes %s, and no case here makes it stale", col)
+		}
+	}
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db, ctx := demo(t, e, 300)
+		c := db.Client
+		ids, err := c.MarketEntity.Query().Order(marketentity.ByID()).IDs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Now().UTC().Truncate(24 * time.Hour)
+		// Penalties in publicity for some of the entities to be corrupted, so that they have a
+		// due date (the demo's few penalties may all have lapsed).
+		pens, err := c.AdministrativePenalty.Query().IDs(ctx)
+		if err != nil || len(pens) < 10 {
+			t.Fatalf("the demo's penalties: %d, %v", len(pens), err)
+		}
+		for i, p := range pens {
+			_, err := c.ExecContext(ctx, "UPDATE administrative_penalties SET entity_id = ?, publicity_deadline = ?, status = ?, "+
+				"under_objection = ?, exemption = NULL WHERE id = ?", ids[3*i], day.AddDate(0, 1+i, 0), vocab.Published, false, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := evaluator.Recompute(ctx, c, vocab.FixedClock(day.Add(8*time.Hour)), ids...); err != nil {
+			t.Fatal(err)
+		}
+		texts := storedTexts(t, ctx, c)
+		entities, err := c.MarketEntity.Query().Order(marketentity.ByID()).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every third entity gets one corruption: each in turn goes to the next such entity it
+		// applies to, until none applies to any left.
+		made := map[string]int{}
+		used := map[int]bool{}
+		for more := true; more; {
+			more = false
+			for _, cr := range corruptions {
+				for i := 0; i < len(entities); i += 3 {
+					me := entities[i]
+					v, ok := cr.value(me, texts[me.ID])
+					if used[me.ID] || !ok {
+						continue
+					}
+					if _, err := c.ExecContext(ctx, "UPDATE market_entities SET "+cr.set+" WHERE id = ?", v, me.ID); err != nil {
+						t.Fatalf("%s: %v", cr.name, err)
+					}
+					used[me.ID], more = true, true
+					made[cr.name]++
+					break
+				}
+			}
+		}
+		for _, cr := range corruptions {
+			if made[cr.name] == 0 {
+				t.Fatalf("no entity could be given %s", cr.name)
+			}
+		}
+		at := day.Add(9 * time.Hour)
+		if err := evaluator.Recompute(ctx, c, vocab.FixedClock(at), ids...); err != nil {
+			t.Fatal(err)
+		}
+		want := plainReading(t, ctx, c, day)
+		texts = storedTexts(t, ctx, c)
+		got, err := c.MarketEntity.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, me := range got {
+			w := want[me.ID]
+			wj, _ := json.Marshal(w.res)
+			switch {
+			case texts[me.ID] != string(wj):
+				t.Errorf("%s: stored evaluation %s, plain reading %s", me.Uscc, texts[me.ID], wj)
+			case me.RiskTier == nil || *me.RiskTier != w.res.Tier:
+				t.Errorf("%s: stored tier %s, plain reading %s", me.Uscc, shown(me.RiskTier), w.res.Tier)
+			case me.CreditScore == nil || *me.CreditScore != w.res.Score:
+				t.Errorf("%s: stored score %s, plain reading %d", me.Uscc, shown(me.CreditScore), w.res.Score)
+			case me.CreditGrade == nil || *me.CreditGrade != w.res.Grade:
+				t.Errorf("%s: stored grade %s, plain reading %s", me.Uscc, shown(me.CreditGrade), w.res.Grade)
+			case (me.EvaluationDueOn == nil) != (w.due == nil) || w.due != nil && !me.EvaluationDueOn.Equal(*w.due):
+				t.Errorf("%s: due %v, plain reading %v", me.Uscc, me.EvaluationDueOn, w.due)
+			case me.EvaluatedAt == nil || !me.EvaluatedAt.Equal(at):
+				t.Errorf("%s: evaluated at %v, the recompute ran at %v", me.Uscc, me.EvaluatedAt, at)
+			}
+		}
+	})
+}
+
+// shown is *p, or "none".
+func shown[T any](p *T) string {
+	if p == nil {
+		return "none"
+	}
+	return fmt.Sprint(*p)
+}
+
+// storedTexts reads every entity's evaluation as the text stored.
+func storedTexts(t *testing.T, ctx context.Context, c *ent.Client) map[int]string {
+	t.Helper()
+	rows, err := c.QueryContext(ctx, "SELECT id, evaluation FROM market_entities")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int]string{}
+	for rows.Next() {
+		var id int
+		var text sql.NullString
+		if err := rows.Scan(&id, &text); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = text.String
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
