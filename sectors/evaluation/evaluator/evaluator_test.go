@@ -79,15 +79,7 @@ func TestRecomputeAgreesWithAPlainReading(t *testing.T) {
 		}
 		start := time.Now().UTC().Truncate(24 * time.Hour)
 		for _, day := range []time.Time{start, start.AddDate(0, 6, 0), start.AddDate(1, 0, 0), start.AddDate(2, 0, 0), start.AddDate(4, 0, 0)} {
-			clock := vocab.FixedClock(day.Add(6 * time.Hour))
-			if err := evaluator.Recompute(ctx, c, clock, all...); err != nil {
-				t.Fatal(err)
-			}
-			want := plainReading(t, ctx, c, clock.Today())
-			got, err := c.MarketEntity.Query().All(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, got := recomputed(t, ctx, c, vocab.FixedClock(day.Add(6*time.Hour)), all)
 			for _, me := range got {
 				w := want[me.ID]
 				wj, _ := json.Marshal(w.res)
@@ -101,6 +93,21 @@ func TestRecomputeAgreesWithAPlainReading(t *testing.T) {
 			}
 		}
 	})
+}
+
+// recomputed recomputes the entities on clock and returns the plain reading of its day and
+// every entity as stored then.
+func recomputed(t *testing.T, ctx context.Context, c *ent.Client, clock vocab.Clock, ids []int) (map[int]plain, []*ent.MarketEntity) {
+	t.Helper()
+	if err := evaluator.Recompute(ctx, c, clock, ids...); err != nil {
+		t.Fatal(err)
+	}
+	want := plainReading(t, ctx, c, clock.Today())
+	got, err := c.MarketEntity.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, got
 }
 
 type plain struct {
@@ -303,15 +310,8 @@ func TestARecomputeLeavesNoStoredValueStale(t *testing.T) {
 			}
 		}
 		at := day.Add(9 * time.Hour)
-		if err := evaluator.Recompute(ctx, c, vocab.FixedClock(at), ids...); err != nil {
-			t.Fatal(err)
-		}
-		want := plainReading(t, ctx, c, day)
+		want, got := recomputed(t, ctx, c, vocab.FixedClock(at), ids)
 		texts = storedTexts(t, ctx, c)
-		got, err := c.MarketEntity.Query().All(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, me := range got {
 			w := want[me.ID]
 			wj, _ := json.Marshal(w.res)
