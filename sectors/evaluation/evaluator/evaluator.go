@@ -436,8 +436,8 @@ func storeJoin(ctx context.Context, c *ent.Client, rows [][]any, now time.Time) 
 }
 
 // touch sets the evaluation time of entities whose stored evaluation was found to be the one
-// just computed: rewriting the same evaluation cost MariaDB about as much as writing a new one
-// (the JSON alone about 30 µs an entity, unchanged or not; BENCHMARKS.md).
+// just computed: rewriting an unchanged evaluation cost MariaDB three quarters of what a new
+// one costs (its JSON alone about 30 µs an entity, changed or not; BENCHMARKS.md).
 func touch(ctx context.Context, c *ent.Client, d string, ids []int, now time.Time) error {
 	table := marketentity.Table
 	if d == dialect.MySQL {
