@@ -3,7 +3,6 @@ package seed
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -580,7 +579,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		}
 
 		res := evaluation.Evaluate(l.rules, in)
-		js, err := json.Marshal(res)
+		js, err := res.Stored()
 		if err != nil {
 			panic(err)
 		}
@@ -591,7 +590,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		b.entities.add(entityID, l.now, l.now, code, "OK", ident.OrgCode(code), name, string(kind), county.Code, city.Code, status,
 			established, fmt.Sprintf("江苏省%s%s%d号", city.Name, pick(roads), 1+r.IntN(999)),
 			ind.name+"产品的研发、生产、销售；技术咨询服务。", decimal.NewFromInt(int64(10+r.IntN(5000))), ind.code,
-			string(res.Tier), res.Score, string(res.Grade), string(js), l.now, dueOn, l.divisions[county.Code], lr.id)
+			string(res.Tier), res.Score, string(res.Grade), js, l.now, dueOn, l.divisions[county.Code], lr.id)
 	}
 	return b
 }

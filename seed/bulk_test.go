@@ -147,15 +147,16 @@ func TestBulkMatchesHooks(t *testing.T) {
 			t.Errorf("loaded measure applications differ from the write engine's: %d loaded, %d synced; first loaded %v, first synced %v",
 				len(loadedApps), len(synced), loadedApps[:min(1, len(loadedApps))], synced[:min(1, len(synced))])
 		}
-		// Evaluations equal a recompute, and some entities are D.
+		// Evaluations equal a recompute, to the stored text, and some entities are D.
 		type eval struct {
 			tier  string
 			score int
 			due   sql.NullTime
+			text  string
 		}
 		snapshot := func() map[int]eval {
 			out := map[int]eval{}
-			rows, err := db.SQL.Query("SELECT id, risk_tier, credit_score, evaluation_due_on FROM market_entities")
+			rows, err := db.SQL.Query("SELECT id, risk_tier, credit_score, evaluation_due_on, evaluation FROM market_entities")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +164,7 @@ func TestBulkMatchesHooks(t *testing.T) {
 			for rows.Next() {
 				var id int
 				var v eval
-				if err := rows.Scan(&id, &v.tier, &v.score, &v.due); err != nil {
+				if err := rows.Scan(&id, &v.tier, &v.score, &v.due, &v.text); err != nil {
 					t.Fatal(err)
 				}
 				out[id] = v
@@ -176,7 +177,7 @@ func TestBulkMatchesHooks(t *testing.T) {
 		}
 		diff := 0
 		for id, v := range snapshot() {
-			if w := loaded[id]; w.tier != v.tier || w.score != v.score || w.due.Valid != v.due.Valid || w.due.Valid && !equalDay(&w.due.Time, &v.due.Time) {
+			if w := loaded[id]; w.tier != v.tier || w.score != v.score || w.text != v.text || w.due.Valid != v.due.Valid || w.due.Valid && !equalDay(&w.due.Time, &v.due.Time) {
 				if diff++; diff <= 3 {
 					t.Errorf("entity %d: loaded %+v, recomputed %+v", id, w, v)
 				}

@@ -6,7 +6,6 @@ package evaluator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -219,11 +218,9 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		if d, ok := due[id]; ok {
 			st.due = &d
 		}
-		js, err := json.Marshal(st.res)
-		if err != nil {
-			return err
+		if st.js, err = st.res.Stored(); err != nil {
+			return fmt.Errorf("entity %d's evaluation: %w", id, err)
 		}
-		st.js = string(js)
 		results = append(results, st)
 	}
 	before, err := storedNow(ctx, c, ids)
@@ -261,7 +258,8 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 }
 
 // storedEvaluation is what an entity's row holds of its evaluation, as stored: the JSON is
-// its text, so an evaluation is rewritten unless the text it would get is the stored one.
+// its text, so an evaluation is rewritten unless the text it would get is the stored one (which
+// also rewrites one stored in an earlier form, vocab.Result.Stored).
 type storedEvaluation struct {
 	ID         int       `json:"id"`
 	Tier       *string   `json:"risk_tier"`
@@ -342,7 +340,7 @@ func (d *storedDay) Scan(src any) error {
 type stored struct {
 	id  int
 	res vocab.Result
-	js  string // res as stored
+	js  string // res as stored (vocab.Result.Stored)
 	due *time.Time
 }
 
