@@ -80,43 +80,52 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 // (BenchmarkEvaluationRead).
 func readStored(data []byte) (Result, error) {
 	p := storedParser{b: data}
-	var out Result
-	p.open('[')
-	if v := p.int(); p.err == nil && v != storedVersion {
-		return out, fmt.Errorf("version %d; this build reads version %d", v, storedVersion)
-	}
-	p.next()
-	out.Tier = Tier(p.str())
-	p.next()
-	out.Grade = Grade(p.str())
-	p.next()
-	out.Score = p.int()
-	p.next()
-	out.ScoreTier = Tier(p.str())
-	p.next()
-	out.Components = []Component{}
-	p.list(func() {
-		var c Component
-		p.open('[')
-		c.Sector = Sector(p.str())
-		p.next()
-		c.Scheme = p.str()
-		p.next()
-		c.SourceGrade = p.str()
-		p.next()
-		c.NormalisedScore = p.float()
-		p.next()
-		c.Weight = p.float()
-		p.close(']')
-		out.Components = append(out.Components, c)
+	out := Result{Components: []Component{}}
+	parts := p.list(func(i int) {
+		switch i {
+		case 0:
+			if v := p.int(); p.err == nil && v != storedVersion {
+				p.err = fmt.Errorf("version %d; this build reads version %d", v, storedVersion)
+			}
+		case 1:
+			out.Tier = Tier(p.str())
+		case 2:
+			out.Grade = Grade(p.str())
+		case 3:
+			out.Score = p.int()
+		case 4:
+			out.ScoreTier = Tier(p.str())
+		case 5:
+			p.list(func(int) {
+				var c Component
+				floats := []*float64{&c.NormalisedScore, &c.Weight}
+				strs := []*string{(*string)(&c.Sector), &c.Scheme, &c.SourceGrade}
+				if n := p.list(func(j int) {
+					if j < len(strs) {
+						*strs[j] = p.str()
+					} else if j < len(strs)+len(floats) {
+						*floats[j-len(strs)] = p.float()
+					} else {
+						p.fail("a component of more than five parts")
+					}
+				}); n < 5 {
+					p.fail("a component of fewer than five parts")
+				}
+				out.Components = append(out.Components, c)
+			})
+		case 6:
+			out.Gates = p.strs()
+		case 7:
+			out.FiredLabels = p.strs()
+		case 8:
+			out.RuleSet = p.str()
+		default:
+			p.fail("more than nine parts")
+		}
 	})
-	p.next()
-	out.Gates = p.strs()
-	p.next()
-	out.FiredLabels = p.strs()
-	p.next()
-	out.RuleSet = p.str()
-	p.close(']')
+	if parts < 9 {
+		p.fail("fewer than nine parts")
+	}
 	p.ws()
 	if p.err == nil && p.i != len(p.b) {
 		p.fail("text after the end")
@@ -161,31 +170,33 @@ func (p *storedParser) open(c byte) {
 	p.i++
 }
 
-func (p *storedParser) close(c byte) { p.open(c) }
-
 // next consumes the comma between two parts.
 func (p *storedParser) next() { p.open(',') }
 
-// list reads an array whose elements item reads.
-func (p *storedParser) list(item func()) {
+// list reads an array whose elements item reads, given their index, and returns how many
+// it read.
+func (p *storedParser) list(item func(i int)) int {
 	p.open('[')
 	if p.peek() == ']' {
 		p.i++
-		return
+		return 0
 	}
+	n := 0
 	for p.err == nil {
-		item()
+		item(n)
+		n++
 		if p.peek() == ']' {
 			p.i++
-			return
+			break
 		}
 		p.next()
 	}
+	return n
 }
 
 func (p *storedParser) strs() []string {
 	out := []string{}
-	p.list(func() { out = append(out, p.str()) })
+	p.list(func(int) { out = append(out, p.str()) })
 	return out
 }
 

@@ -119,7 +119,8 @@ func TestStoredEvaluationsRefuse(t *testing.T) {
 		`[2,"A","EXCELLENT","900","A",[],[],[],"R"]`, `[2,"A","EXCELLENT",900,"A",[["MARKET","S","A",1]],[],[],"R"]`, `[2`,
 		`[2,"A","EXCELLENT",+900,"A",[],[],[],"R"]`, `[2,"A","EXCELLENT",900.5,"A",[],[],[],"R"]`, `[2,"A","EXCELLENT",900,"A",[["M","S","A",01,1]],[],[],"R"]`,
 		`[2,"A","EXCELLENT",900,"A",[],[],[],"R"] x`, `[2,"A","EXCELLENT",900,"A",[],[],[],"R",]`, `[2,"A","EXCELLENT",900,"A",[,],[],[],"R"]`,
-		"[2,\"A\x01\",\"EXCELLENT\",900,\"A\",[],[],[],\"R\"]", `[2,"A","EXCELLENT",900,"A",[],[],[],"R`, `[2,"A","EXCELLENT",900,"A",[],["\x"],[],"R"]`} {
+		"[2,\"A\x01\",\"EXCELLENT\",900,\"A\",[],[],[],\"R\"]", `[2,"A","EXCELLENT",900,"A",[],[],[],"R`, `[2,"A","EXCELLENT",900,"A",[],["\x"],[],"R"]`,
+		`[2,"A","EXCELLENT",900,"A",[["M","S","A",1,1,1]],[],[],"R"]`, `[2,"A","EXCELLENT",900,"A",[],[],[],"R","S"]`, `[2,"A","EXCELLENT",900,"A",[[1,"S","A",1,1]],[],[],"R"]`} {
 		var r vocab.Result
 		if err := json.Unmarshal([]byte(text), &r); err == nil {
 			t.Errorf("%s read as %+v", text, r)
