@@ -149,23 +149,32 @@ func (s *Store) Count(ctx context.Context, f Filter, groupBy []Dim, limit int) (
 		return nil, fmt.Errorf("tally: counting: %w", err)
 	}
 	defer rows.Close()
+	// A few thousand rows fall into at most as many groups: a key becomes a string of its own
+	// only for a group not seen before.
 	sums := map[string]*Group{}
-	keys := make([]string, len(groupBy))
+	keys := make([]keyColumn, len(groupBy))
 	dest := make([]any, 0, len(groupBy)+1)
 	for i := range keys {
 		dest = append(dest, &keys[i])
 	}
 	var n int64
 	dest = append(dest, &n)
+	var id []byte
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		id := strings.Join(keys, "\x00")
-		g := sums[id]
+		id = id[:0]
+		for i := range keys {
+			id = append(keys[i].appendTo(id), 0)
+		}
+		g := sums[string(id)]
 		if g == nil {
-			g = &Group{Keys: slices.Clone(keys)}
-			sums[id] = g
+			g = &Group{Keys: make([]string, len(keys))}
+			for i := range keys {
+				g.Keys[i] = keys[i].String()
+			}
+			sums[string(id)] = g
 		}
 		g.N += n
 	}
@@ -190,6 +199,41 @@ func (s *Store) Count(ctx context.Context, f Filter, groupBy []Dim, limit int) (
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// keyColumn is a key of a tally row as the driver hands it over, uncopied: MySQL's bytes
+// (valid until the next row), SQLite's string. Scanning into a string would allocate one per
+// key per row on MySQL; scanning into sql.RawBytes would copy SQLite's.
+type keyColumn struct {
+	s     string
+	b     []byte
+	bytes bool
+}
+
+func (k *keyColumn) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		k.s, k.bytes = v, false
+	case []byte:
+		k.b, k.bytes = v, true
+	default:
+		return fmt.Errorf("tally: a key column holds %T", src)
+	}
+	return nil
+}
+
+func (k *keyColumn) appendTo(b []byte) []byte {
+	if k.bytes {
+		return append(b, k.b...)
+	}
+	return append(b, k.s...)
+}
+
+func (k *keyColumn) String() string {
+	if k.bytes {
+		return string(k.b)
+	}
+	return k.s
 }
 
 // Total is Count without groups: how many entities f admits.

@@ -265,3 +265,40 @@ func transient(err error) bool {
 	return strings.Contains(s, "Deadlock") || strings.Contains(s, "Lock wait timeout") || strings.Contains(s, "Duplicate entry") ||
 		strings.Contains(s, "UNIQUE constraint") || strings.Contains(s, "SQLITE_BUSY")
 }
+
+// BenchmarkCount reads the tallies of 20,000 entities grouped by county × kind × status, the
+// large dashboard of cmd/loadbench's query h: the statement and the summing of its rows.
+func BenchmarkCount(b *testing.B) {
+	for _, e := range storagetest.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			db := e.Open(b, storagetest.Options{})
+			ctx := authz.SystemContext(context.Background())
+			if _, err := seed.Bulk(ctx, db, seed.BulkOptions{Entities: 20000, Seed: 3, Batch: 1000, Cipher: storagetest.TestCipher()}); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				n, err := db.Tallies.Compact(ctx, 50000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+			}
+			var rows, groups int
+			if err := db.SQL.QueryRow(`SELECT COUNT(*) FROM entity_tallies`).Scan(&rows); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				gs, err := db.Tallies.Count(ctx, nil, []tally.Dim{tally.County, tally.Kind, tally.Status}, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				groups = len(gs)
+			}
+			b.ReportMetric(float64(rows), "tally-rows")
+			b.ReportMetric(float64(groups), "groups")
+		})
+	}
+}
