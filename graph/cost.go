@@ -53,6 +53,8 @@ var fieldCosts = map[string]int{
 	"Query.policyRules":        300,
 	"Query.entityCounts":       1000, // GROUP BY over what the caller may see, unless the tallies answer
 	"Query.recordCounts":       1000,
+	"Query.entityCountTable":   1000,
+	"Query.recordCountTable":   1000,
 	"Query.restrictions":       500,
 	"Query.incentives":         500,
 	"Query.eiaStatus":          300,

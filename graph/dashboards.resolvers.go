@@ -19,7 +19,17 @@ func (r *queryResolver) EntityCounts(ctx context.Context, groupBy []EntityDimens
 	return r.entityCounts(ctx, groupBy, where, scheme, r.clock.Today())
 }
 
+// EntityCountTable is the resolver for the entityCountTable field.
+func (r *queryResolver) EntityCountTable(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) (*CountTable, error) {
+	return countTable(r.entityCounts(ctx, groupBy, where, scheme, r.clock.Today()))
+}
+
 // RecordCounts is the resolver for the recordCounts field.
 func (r *queryResolver) RecordCounts(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) ([]*GroupCount, error) {
 	return recordCounts(ctx, r.client, typeArg, groupBy, from, to)
+}
+
+// RecordCountTable is the resolver for the recordCountTable field.
+func (r *queryResolver) RecordCountTable(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) (*CountTable, error) {
+	return countTable(recordCounts(ctx, r.client, typeArg, groupBy, from, to))
 }

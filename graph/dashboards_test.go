@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -124,11 +125,16 @@ func TestDashboardCountsAreWhatTheCallerCanRead(t *testing.T) {
 				}
 			}
 		}
-		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [CITY, CITY]) { count } }`, nil, "BAD_USER_INPUT", "groupBy")
-		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [SECTOR_GRADE]) { count } }`, nil, "BAD_USER_INPUT", "scheme")
-		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [CITY], scheme: ENV_CREDIT_JS) { count } }`, nil, "BAD_USER_INPUT", "scheme")
-		env.as("demo-market-clerk").wantError(`{ recordCounts(type: LICENCE, groupBy: [SEVERITY]) { count } }`, nil, "BAD_USER_INPUT", "groupBy")
-		env.as("demo-market-clerk").wantError(`{ recordCounts(type: PENALTY, groupBy: [MONTH], from: "2026-02-01", to: "2026-01-01") { count } }`, nil, "BAD_USER_INPUT", "to")
+		for _, bad := range []struct{ query, field string }{
+			{`{ c: entityCounts(groupBy: [CITY, CITY]) { keys count } }`, "groupBy"},
+			{`{ c: entityCounts(groupBy: [SECTOR_GRADE]) { keys count } }`, "scheme"},
+			{`{ c: entityCounts(groupBy: [CITY], scheme: ENV_CREDIT_JS) { keys count } }`, "scheme"},
+			{`{ c: recordCounts(type: LICENCE, groupBy: [SEVERITY]) { keys count } }`, "groupBy"},
+			{`{ c: recordCounts(type: PENALTY, groupBy: [MONTH], from: "2026-02-01", to: "2026-01-01") { keys count } }`, "to"},
+		} {
+			env.as("demo-market-clerk").wantError(bad.query, nil, "BAD_USER_INPUT", bad.field)
+			env.as("demo-market-clerk").wantError(asTable(t, bad.query), nil, "BAD_USER_INPUT", bad.field)
+		}
 	})
 }
 
@@ -142,12 +148,40 @@ func counts(t *testing.T, as *testEnv, q string) string {
 		}
 	}
 	as.mustData(q, nil, &out)
-	var groups []string
+	// The table form answers the same groups in the same order, so every oracle a count is
+	// held to holds for its table too.
+	var table struct {
+		C struct {
+			Keys   [][]string
+			Counts []int
+		}
+	}
+	as.mustData(asTable(t, q), nil, &table)
+	var groups, rows []string
 	for _, g := range out.C {
 		groups = append(groups, fmt.Sprintf("%s=%d", strings.Join(g.Keys, "|"), g.Count))
 	}
+	if len(table.C.Keys) != len(table.C.Counts) {
+		t.Fatalf("%s as a table: %d keys for %d counts", q, len(table.C.Keys), len(table.C.Counts))
+	}
+	for i, k := range table.C.Keys {
+		rows = append(rows, fmt.Sprintf("%s=%d", strings.Join(k, "|"), table.C.Counts[i]))
+	}
+	if !slices.Equal(rows, groups) {
+		t.Fatalf("%s as a table:\n got %v\nwant %v", q, rows, groups)
+	}
 	sort.Strings(groups)
 	return fmt.Sprint(groups)
+}
+
+// asTable is a count query asked as its table.
+func asTable(t *testing.T, q string) string {
+	t.Helper()
+	tq := strings.NewReplacer("entityCounts(", "entityCountTable(", "recordCounts(", "recordCountTable(", "{ keys count }", "{ keys counts }").Replace(q)
+	if !strings.Contains(tq, "CountTable(") || !strings.Contains(tq, "{ keys counts }") {
+		t.Fatalf("%s has no table form", q)
+	}
+	return tq
 }
 
 // oracle groups rows client-side by fields ("" for the computed key month) the same way.

@@ -227,6 +227,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CountTable struct {
+		Counts func(childComplexity int) int
+		Keys   func(childComplexity int) int
+	}
+
 	CreditCommitment struct {
 		CreatedAt          func(childComplexity int) int
 		Department         func(childComplexity int) int
@@ -1127,6 +1132,7 @@ type ComplexityRoot struct {
 		Departments                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		Divisions                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
 		EiaStatus                  func(childComplexity int, entityID *int, personID *int) int
+		EntityCountTable           func(childComplexity int, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) int
 		EntityCounts               func(childComplexity int, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) int
 		EntityRoles                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
 		EvaluationRuleSets         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
@@ -1150,6 +1156,7 @@ type ComplexityRoot struct {
 		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
 		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
 		PublicityRules             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
+		RecordCountTable           func(childComplexity int, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) int
 		RecordCounts               func(childComplexity int, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) int
 		RedListEntries             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder, where *ent.RedListEntryWhereInput) int
 		RepairApplications         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) int
@@ -1584,7 +1591,9 @@ type QueryResolver interface {
 	PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string, purpose *string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
 	EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) ([]*GroupCount, error)
+	EntityCountTable(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) (*CountTable, error)
 	RecordCounts(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) ([]*GroupCount, error)
+	RecordCountTable(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) (*CountTable, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
 	Incentives(ctx context.Context, uscc string, purpose Purpose) ([]*incentives.Incentive, error)
@@ -2297,6 +2306,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditLogEdge.Node(childComplexity), true
+
+	case "CountTable.counts":
+		if e.ComplexityRoot.CountTable.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CountTable.Counts(childComplexity), true
+	case "CountTable.keys":
+		if e.ComplexityRoot.CountTable.Keys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CountTable.Keys(childComplexity), true
 
 	case "CreditCommitment.createdAt":
 		if e.ComplexityRoot.CreditCommitment.CreatedAt == nil {
@@ -6642,6 +6664,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EiaStatus(childComplexity, args["entityID"].(*int), args["personID"].(*int)), true
+	case "Query.entityCountTable":
+		if e.ComplexityRoot.Query.EntityCountTable == nil {
+			break
+		}
+
+		args, err := ec.field_Query_entityCountTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EntityCountTable(childComplexity, args["groupBy"].([]EntityDimension), args["where"].(*ent.MarketEntityWhereInput), args["scheme"].(*sectorrating.Scheme)), true
 	case "Query.entityCounts":
 		if e.ComplexityRoot.Query.EntityCounts == nil {
 			break
@@ -6891,6 +6924,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicityRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.PublicityRuleWhereInput)), true
+	case "Query.recordCountTable":
+		if e.ComplexityRoot.Query.RecordCountTable == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recordCountTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RecordCountTable(childComplexity, args["type"].(vocab.RecordType), args["groupBy"].([]RecordDimension), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.recordCounts":
 		if e.ComplexityRoot.Query.RecordCounts == nil {
 			break
@@ -8664,6 +8708,16 @@ func (ec *executionContext) childFields_AuditLogEdge(ctx context.Context, field 
 		return ec.fieldContext_AuditLogEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditLogEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CountTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keys":
+		return ec.fieldContext_CountTable_keys(ctx, field)
+	case "counts":
+		return ec.fieldContext_CountTable_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CountTable", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditCommitment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13492,6 +13546,36 @@ func (ec *executionContext) field_Query_eiaStatus_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_entityCountTable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]EntityDimension, error) {
+			return ec.unmarshalNEntityDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.MarketEntityWhereInput, error) {
+			return ec.unmarshalOMarketEntityWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+		func(ctx context.Context, v any) (*sectorrating.Scheme, error) {
+			return ec.unmarshalOSectorRatingScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐScheme(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scheme"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_entityCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14437,6 +14521,44 @@ func (ec *executionContext) field_Query_publicityRules_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recordCountTable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (vocab.RecordType, error) {
+			return ec.unmarshalNRecordType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]RecordDimension, error) {
+			return ec.unmarshalNRecordDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
 	return args, nil
 }
 
@@ -17686,6 +17808,52 @@ func (ec *executionContext) _AuditLogEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AuditLogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditLogEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CountTable_keys(ctx context.Context, field graphql.CollectedField, obj *CountTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CountTable_keys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CountTable_keys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CountTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _CountTable_counts(ctx context.Context, field graphql.CollectedField, obj *CountTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CountTable_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CountTable_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CountTable", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditCommitment_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
@@ -37177,6 +37345,50 @@ func (ec *executionContext) fieldContext_Query_entityCounts(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_entityCountTable(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entityCountTable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EntityCountTable(ctx, fc.Args["groupBy"].([]EntityDimension), fc.Args["where"].(*ent.MarketEntityWhereInput), fc.Args["scheme"].(*sectorrating.Scheme))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CountTable) graphql.Marshaler {
+			return ec.marshalNCountTable2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCountTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entityCountTable(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CountTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entityCountTable_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_recordCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37215,6 +37427,50 @@ func (ec *executionContext) fieldContext_Query_recordCounts(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_recordCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_recordCountTable(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recordCountTable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RecordCountTable(ctx, fc.Args["type"].(vocab.RecordType), fc.Args["groupBy"].([]RecordDimension), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CountTable) graphql.Marshaler {
+			return ec.marshalNCountTable2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCountTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recordCountTable(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CountTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recordCountTable_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -77238,6 +77494,44 @@ func (ec *executionContext) _AuditLogEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var countTableImplementors = []string{"CountTable"}
+
+func (ec *executionContext) _CountTable(ctx context.Context, sel ast.SelectionSet, obj *CountTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, countTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CountTable")
+		case "keys":
+			out.Values[i] = ec._CountTable_keys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._CountTable_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var creditCommitmentImplementors = []string{"CreditCommitment", "Node"}
 
 func (ec *executionContext) _CreditCommitment(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditCommitment) graphql.Marshaler {
@@ -83221,11 +83515,23 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entityCounts(ctx, field)
 				})
+		case "entityCountTable":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entityCountTable(ctx, field)
+				})
 		case "recordCounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_recordCounts(ctx, field)
+				})
+		case "recordCountTable":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recordCountTable(ctx, field)
 				})
 		case "restrictions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -85614,6 +85920,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCountTable2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCountTable(ctx context.Context, sel ast.SelectionSet, v *CountTable) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CountTable!")
+		return graphql.Null
+	}
+	return ec._CountTable(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateAdministrativeLicenseInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativeLicenseInput(ctx context.Context, v any) (ent.CreateAdministrativeLicenseInput, error) {
 	res, err := ec.unmarshalInputCreateAdministrativeLicenseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -86996,6 +87310,35 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
@@ -88567,6 +88910,35 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	ret := make(graphql.Array, len(v))
 	for i := range v {
 		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNString2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2ᚕstringᚄ(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {

@@ -112,6 +112,7 @@ func BenchmarkQueriesABC(b *testing.B) {
 				{"b", queries.B, map[string]any{"u": uscc}},
 				{"c", queries.C, map[string]any{"p": person}},
 				{"h", queries.H, nil},
+				{"i", queries.I, nil},
 			} {
 				b.Run(q.name, func(b *testing.B) {
 					b.ReportAllocs()

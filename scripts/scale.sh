@@ -9,7 +9,7 @@
 #                                    #   EXPLAIN of every statement (BENCHMARKS-EXPLAIN.md); about 8 minutes
 #
 # Both are bounded by timeout and print progress on stderr. DBNAME, DURATION, CONCURRENCY,
-# INGEST_CONCURRENCY, BATCHES and ONLY (which of 0, a–h) override the defaults.
+# INGEST_CONCURRENCY, BATCHES and ONLY (which of 0, a–i) override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${DIR:-/var/tmp/creditgraph-scale} PORT=${PORT:-13307} DBNAME=${DBNAME:-cg1m} ADDR=${ADDR:-127.0.0.1:18090}
@@ -61,7 +61,7 @@ bench)
   for _ in $(seq 1 100); do curl -fs "http://$ADDR/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   echo "bench: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(mariadb --version | grep -o 'Distrib [^,]*'); server pid $server" >&2
   timeout 1800 "$DIR/loadbench" -url "http://$ADDR" -db "$DB" -supervisor "$SUP" -auditor "$AUD" -clerk "$CLERK" -pid "$server" \
-    -duration "${DURATION:-20s}" -concurrency "${CONCURRENCY:-1,16}" -ingest-concurrency "${INGEST_CONCURRENCY:-1,2,16}" -batches "${BATCHES:-20}" -only "${ONLY:-0abcdefgh}" -explain "${EXPLAIN:-BENCHMARKS-EXPLAIN.md}"
+    -duration "${DURATION:-20s}" -concurrency "${CONCURRENCY:-1,16}" -ingest-concurrency "${INGEST_CONCURRENCY:-1,2,16}" -batches "${BATCHES:-20}" -only "${ONLY:-0abcdefghi}" -explain "${EXPLAIN:-BENCHMARKS-EXPLAIN.md}"
   ;;
 *)
   echo "usage: $0 seed [N] | reset | bench" >&2; exit 2 ;;

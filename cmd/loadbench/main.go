@@ -59,7 +59,7 @@ func main() {
 	flag.StringVar(&conc, "concurrency", "1,16", "concurrencies to run a–e at")
 	flag.StringVar(&ingestConc, "ingest-concurrency", "1,2,16", "concurrencies to run f at")
 	flag.IntVar(&c.batches, "batches", 20, "ingest batches of 1,000 penalties at each concurrency")
-	flag.StringVar(&c.only, "only", "0abcdefgh", "which of the queries to run: 0 (reference), a–f, g and h")
+	flag.StringVar(&c.only, "only", "0abcdefghi", "which of the queries to run: 0 (reference), a–f, g, h and i")
 	flag.Parse()
 	c.concurrency, c.ingestConcurrency = counts("concurrency", conc), counts("ingest-concurrency", ingestConc)
 	if err := run(context.Background(), c); err != nil {
@@ -316,6 +316,8 @@ func queries(c config, p params) []query {
 			api: post(c.supervisor, docs.G, func(int) map[string]any { return nil })},
 		{name: "h. a large dashboard: entities by county × kind × status (~900 groups)",
 			api: post(c.supervisor, docs.H, func(int) map[string]any { return nil })},
+		{name: "i. h's dashboard as a table (entityCountTable): the same groups as parallel lists",
+			api: post(c.supervisor, docs.I, func(int) map[string]any { return nil })},
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package queries holds the GraphQL documents of cmd/loadbench's queries a–h, so that the
+// Package queries holds the GraphQL documents of cmd/loadbench's queries a–i, so that the
 // benchmark over HTTP and the in-process profile of graph's BenchmarkQueriesABC ask the same.
 package queries
 
@@ -22,6 +22,7 @@ const (
 		d: marketEntities(first: 0, where: {cityCode: $city, riskTier: D}) { totalCount } }`
 	G = `{ entityCounts(groupBy: [CITY, TIER]) { keys count } }`
 	H = `{ entityCounts(groupBy: [COUNTY, KIND, STATUS]) { keys count } }`
+	I = `{ entityCountTable(groupBy: [COUNTY, KIND, STATUS]) { keys counts } }` // h's groups as a table
 	E = `query($from: Time!, $to: Time!) { auditLogs(first: 50, where: {department: "market", atGTE: $from, atLT: $to},
 		orderBy: {field: AT, direction: DESC}) { totalCount edges { node { at tokenName role kind operation outcome } } } }`
 )
