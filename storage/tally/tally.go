@@ -188,13 +188,19 @@ func (s *Store) Count(ctx context.Context, f Filter, groupBy []Dim, limit int) (
 		}
 		return []Group{{Keys: []string{}, N: total}}, nil
 	}
-	out := make([]Group, 0, len(sums))
-	for _, g := range sums {
+	ids := make([]string, 0, len(sums))
+	for id, g := range sums {
 		if g.N != 0 {
-			out = append(out, *g)
+			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(out, func(a, b Group) int { return slices.Compare(a.Keys, b.Keys) })
+	// Each key of an id ends in a NUL, the least byte, which no key holds (codes and enum
+	// values): ids sort as their keys do, and a string compares faster than a list of them.
+	slices.Sort(ids)
+	out := make([]Group, len(ids))
+	for i, id := range ids {
+		out[i] = *sums[id]
+	}
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}

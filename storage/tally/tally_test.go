@@ -46,6 +46,14 @@ func tallied(t *testing.T, db *storage.DB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if i := slices.IndexFunc(gs, func(g tally.Group) bool { return len(g.Keys) != len(tally.Dims) }); i >= 0 {
+		t.Fatalf("group %d has %d keys", i, len(gs[i].Keys))
+	}
+	for i := 1; i < len(gs); i++ {
+		if slices.Compare(gs[i-1].Keys, gs[i].Keys) >= 0 {
+			t.Fatalf("groups out of their keys' order: %q before %q", gs[i-1].Keys, gs[i].Keys)
+		}
+	}
 	var out []string
 	for _, g := range gs {
 		out = append(out, fmt.Sprintf("%s=%d", strings.Join(g.Keys, "|"), g.N))
