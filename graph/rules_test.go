@@ -476,3 +476,40 @@ func TestMeasureApplicationsAreStoredHistory(t *testing.T) {
 		}
 	})
 }
+
+// A person's restrictions are asked by the person's ID: a department asking about an ID of no
+// person is told it is not found, while the public, which is shown no person, gets the answer
+// of a person without restrictions, so that it cannot tell which IDs are persons. A person with
+// neither a role nor a listing is answered, empty, for both; one with a role is answered.
+func TestPersonRestrictionsOfAnIDOfNoPerson(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {idNumber: "32050219800101123X", name: "张三丰"}) { id } }`, nil, &p)
+		var withRole, last int
+		if err := env.db.SQL.QueryRow(`SELECT MIN(person_id) FROM entity_roles`).Scan(&withRole); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.db.SQL.QueryRow(`SELECT MAX(id) FROM natural_persons`).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
+		const q = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via } }`
+		clerk, public := env.as("demo-labour-clerk"), env.as("")
+		for who, as := range map[string]*testEnv{"a clerk": clerk, "the public": public} {
+			for what, id := range map[string]string{"a person without roles": p.CreateNaturalPerson.ID, "a legal representative": fmt.Sprint(withRole)} {
+				var out restrictionsOut
+				as.mustData(q, map[string]any{"p": id}, &out)
+				if len(out.Restrictions) != 0 {
+					t.Errorf("%s asking about %s: %+v, want none", who, what, out.Restrictions)
+				}
+			}
+		}
+		nobody := map[string]any{"p": fmt.Sprint(last + 1)}
+		clerk.wantError(q, nobody, "NOT_FOUND", "")
+		var out restrictionsOut
+		public.mustData(q, nobody, &out)
+		if len(out.Restrictions) != 0 {
+			t.Errorf("the public asking about no person: %+v, want none", out.Restrictions)
+		}
+	})
+}

@@ -159,20 +159,11 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	}
 	v := authz.FromContext(ctx)
 	public := v != nil && v.TokenName == authz.PublicSubject
+	notFound := fmt.Errorf("%w: no person with ID %d", derrors.NotFound, personID)
+	if !authz.AsksAbout(ctx, authz.Own{PersonID: personID}) {
+		return nil, notFound // a person token asking about another person
+	}
 	ctx = authz.AsSystem(ctx)
-	ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx)
-	if err == nil && !ok && public {
-		// The public may ask about a person's restrictions but is shown no person: an ID of no
-		// person answers as one of a person without restrictions, or the answer would tell
-		// which IDs are persons.
-		return nil, nil
-	}
-	if err != nil || !ok || !authz.AsksAbout(ctx, authz.Own{PersonID: personID}) {
-		if err == nil {
-			err = fmt.Errorf("%w: no person with ID %d", derrors.NotFound, personID)
-		}
-		return nil, err
-	}
 	var cat *catalogueOf // read when the first listing is found
 	match := func(l *ent.ListEntry, e *ent.MarketEntity, via string) ([]*Restriction, error) {
 		if cat == nil {
@@ -203,6 +194,20 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 		}).All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(own) == 0 && len(roles) == 0 {
+		// A listing or a role names a person that exists (foreign keys), so only a person with
+		// neither is looked up: an unknown ID is not found. The public may ask about a
+		// person's restrictions but is shown no person: for it an unknown ID answers as one of
+		// a person without restrictions, or the answer would tell which IDs are persons.
+		ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok && !public:
+			return nil, notFound
+		}
+		return nil, nil
 	}
 	var noticed map[priornotice.Kind]bool // read once, when a listing first needs it
 	for _, r := range roles {
