@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -21,9 +22,45 @@ import (
 // them, since it writes every evaluation whose stored text is not this one.
 const storedVersion = 2
 
-// Stored is r in its stored form (see storedVersion). It refuses a score that JSON cannot
-// carry (NaN or an infinity), as json.Marshal does.
+// StoredForm is the form in which Stored writes evaluations.
+type StoredForm string
+
+const (
+	// ArrayForm is the compact array of storedVersion, the default.
+	ArrayForm StoredForm = "array"
+	// ObjectForm is json.Marshal's object: the form builds before the array wrote and the
+	// only one they read. A cluster being upgraded server by server writes it until no earlier
+	// build is left; a database going back to an earlier build is recomputed in it first.
+	ObjectForm StoredForm = "object"
+)
+
+// storedForm is the form Stored writes: set once, when a process starts (main).
+var storedForm atomic.Value
+
+// WriteStored sets the form Stored writes, for the whole process; it refuses any other.
+func WriteStored(f StoredForm) error {
+	if f != ArrayForm && f != ObjectForm {
+		return fmt.Errorf("evaluation form %q: want %s or %s", f, ArrayForm, ObjectForm)
+	}
+	storedForm.Store(f)
+	return nil
+}
+
+// WritesStored is the form Stored writes.
+func WritesStored() StoredForm {
+	if f, ok := storedForm.Load().(StoredForm); ok {
+		return f
+	}
+	return ArrayForm
+}
+
+// Stored is r in its stored form (see storedVersion; ObjectForm when WriteStored asked for
+// it). It refuses a score that JSON cannot carry (NaN or an infinity), as json.Marshal does.
 func (r Result) Stored() (string, error) {
+	if WritesStored() == ObjectForm {
+		b, err := json.Marshal(r)
+		return string(b), err
+	}
 	b := make([]byte, 0, 256)
 	b = append(b, '[')
 	b = strconv.AppendInt(b, storedVersion, 10)

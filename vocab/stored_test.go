@@ -107,6 +107,49 @@ func TestStoredEvaluationsReadBack(t *testing.T) {
 	}
 }
 
+// earlierBuild reads an evaluation as builds before the array form did: encoding/json into
+// Result's fields, with no method of Result's (a defined type keeps the fields, not the methods).
+type earlierBuild vocab.Result
+
+// For a rolling upgrade the object form can be asked for: Stored then writes exactly what
+// json.Marshal writes, which an earlier build reads as the evaluation it was made from, and
+// which this build reads the same. Any other form is refused; the default is the array.
+func TestStoredEvaluationsInTheObjectForm(t *testing.T) {
+	if f := vocab.WritesStored(); f != vocab.ArrayForm {
+		t.Fatalf("the default form is %s", f)
+	}
+	if err := vocab.WriteStored("objects"); err == nil {
+		t.Error("an unknown form was taken")
+	}
+	if err := vocab.WriteStored(vocab.ObjectForm); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = vocab.WriteStored(vocab.ArrayForm) })
+	for _, want := range results() {
+		text, err := want.Stored()
+		if err != nil {
+			t.Fatalf("%+v: %v", want, err)
+		}
+		if object, _ := json.Marshal(want); text != string(object) {
+			t.Fatalf("stored %s\nwant    %s", text, object)
+		}
+		var old earlierBuild
+		if err := json.Unmarshal([]byte(text), &old); err != nil {
+			t.Fatalf("an earlier build cannot read %s: %v", text, err)
+		}
+		var now vocab.Result
+		if err := json.Unmarshal([]byte(text), &now); err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if !reflect.DeepEqual(vocab.Result(old), now) {
+			t.Fatalf("%s reads as %+v in an earlier build, %+v in this one", text, old, now)
+		}
+	}
+	if _, err := (vocab.Result{Components: []vocab.Component{{Scheme: "S", Weight: math.NaN()}}}).Stored(); err == nil {
+		t.Error("a NaN weight was stored in the object form")
+	}
+}
+
 // A score JSON cannot carry is refused, as json.Marshal refuses it, and no stored form of
 // another version or shape is read as this one.
 func TestStoredEvaluationsRefuse(t *testing.T) {

@@ -99,6 +99,7 @@ type config struct {
 	expires                             time.Duration
 	due                                 bool
 	sharedEvents                        bool
+	evaluationForm                      string
 	// import
 	kind, mode, report, severity string
 	fromRow                      int
@@ -146,6 +147,8 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.db, "db", storage.DefaultPath, "SQLite file path, or mysql://user:pass@host:port/dbname (CREDITGRAPH_DB)")
 	fs.BoolVar(&c.sharedEvents, "shared-events", false,
 		"several instances share one database: credit events go through its outbox table, so every instance's subscribers hear every write (CREDITGRAPH_SHARED_EVENTS)")
+	fs.StringVar(&c.evaluationForm, "evaluation-form", string(vocab.ArrayForm),
+		"how evaluations are stored: array, or object while servers of a build before 2026-12-04 still run or before returning to one (CREDITGRAPH_EVALUATION_FORM)")
 	switch cmd {
 	case "serve":
 		fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address (CREDITGRAPH_ADDR)")
@@ -196,6 +199,9 @@ func check(cmd string, fs *flag.FlagSet, c *config) error {
 	if cmd == "serve" && c.openPerCaller < 1 {
 		return fmt.Errorf("--open-per-caller (CREDITGRAPH_OPEN_PER_CALLER) must be at least 1, got %d", c.openPerCaller)
 	}
+	if f := vocab.StoredForm(c.evaluationForm); f != vocab.ArrayForm && f != vocab.ObjectForm {
+		return fmt.Errorf("--evaluation-form (CREDITGRAPH_EVALUATION_FORM) must be %s or %s, got %q", vocab.ArrayForm, vocab.ObjectForm, c.evaluationForm)
+	}
 	if cmd == "token issue" && c.expires <= 0 && flagSet(fs, "expires") {
 		return fmt.Errorf("--expires must be a positive duration such as 720h, got %s; leave it out for a token that does not expire", c.expires)
 	}
@@ -240,6 +246,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	}
 	if cmd == "policy check" {
 		return checkPolicy(cfg.name)
+	}
+	// Every command that writes evaluations writes them in this form; one setting for the process.
+	if err := vocab.WriteStored(vocab.StoredForm(cfg.evaluationForm)); err != nil {
+		return err
 	}
 	target, err := storage.ParseTarget(cfg.db)
 	if err != nil {

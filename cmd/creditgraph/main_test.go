@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -36,6 +39,46 @@ func TestMigrateAndSeedSubcommands(t *testing.T) {
 		if err := run(ctx, args, quiet()); err == nil {
 			t.Errorf("run(%q) succeeded, want an error", args)
 		}
+	}
+}
+
+// recompute --evaluation-form object rewrites every stored evaluation in the form builds before
+// the array read (a rolling upgrade, or a return to such a build), and recompute without it
+// rewrites them back into the array.
+func TestRecomputeInTheObjectForm(t *testing.T) {
+	t.Cleanup(func() { _ = vocab.WriteStored(vocab.ArrayForm) })
+	db := filepath.Join(t.TempDir(), "cg.db")
+	ctx := context.Background()
+	if err := run(ctx, []string{"seed", "--db", db, "--entities", "30"}, quiet()); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	forms := func() (arrays, objects int) {
+		t.Helper()
+		conn, err := sql.Open("sqlite", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := conn.QueryRow(`SELECT COUNT(CASE WHEN evaluation LIKE '[2,%' THEN 1 END), COUNT(CASE WHEN evaluation LIKE '{%' THEN 1 END)
+			FROM market_entities`).Scan(&arrays, &objects); err != nil {
+			t.Fatal(err)
+		}
+		return arrays, objects
+	}
+	if a, o := forms(); a < 30 || o != 0 {
+		t.Fatalf("seeded: %d arrays, %d objects", a, o)
+	}
+	if err := run(ctx, []string{"recompute", "--db", db, "--evaluation-form", "object"}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if a, o := forms(); a != 0 || o < 30 {
+		t.Fatalf("after recompute in the object form: %d arrays, %d objects", a, o)
+	}
+	if err := run(ctx, []string{"recompute", "--db", db}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if a, o := forms(); a < 30 || o != 0 {
+		t.Fatalf("after recompute: %d arrays, %d objects", a, o)
 	}
 }
 
@@ -400,10 +443,21 @@ func TestFlagsFromTheEnvironment(t *testing.T) {
 		}
 	}
 	t.Setenv("CREDITGRAPH_OPEN_PER_CALLER", "1")
-	// The one string flag with a closed set of values.
+	// The string flags with a closed set of values.
 	t.Setenv("CREDITGRAPH_DEMO", "maybe")
 	if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_DEMO") {
 		t.Errorf("CREDITGRAPH_DEMO=maybe: error %v, want one naming the variable", err)
+	}
+	t.Setenv("CREDITGRAPH_DEMO", "auto")
+	t.Setenv("CREDITGRAPH_EVALUATION_FORM", "objects")
+	for _, cmd := range []string{"serve", "seed", "recompute", "import"} {
+		args := []string{}
+		if cmd == "import" {
+			args = append(args, "file")
+		}
+		if _, err := parse(cmd, args); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_EVALUATION_FORM") || !strings.Contains(err.Error(), "objects") {
+			t.Errorf("%s with CREDITGRAPH_EVALUATION_FORM=objects: error %v, want one naming the variable and the value", cmd, err)
+		}
 	}
 	if checked < 5 {
 		t.Errorf("only %d typed flags with a variable found; the test no longer sees them", checked)

@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -371,4 +373,61 @@ func storedTexts(t *testing.T, ctx context.Context, c *ent.Client) map[int]strin
 		t.Fatal(err)
 	}
 	return out
+}
+
+// earlierBuild reads an evaluation as builds before the array form did: encoding/json into
+// Result's fields, without Result's own reader (a defined type keeps fields, not methods).
+type earlierBuild vocab.Result
+
+// A cluster upgraded server by server runs earlier builds beside this one, and those read
+// only the object form. Asked for it, the recompute rewrites every row in it, so that an
+// earlier build reads each as this build does; asked for the array again, it rewrites every
+// row back. The recompute also converts a database for a return to an earlier build.
+func TestTheObjectFormForARollingUpgrade(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db, ctx := demo(t, e, 60)
+		c := db.Client
+		clock := vocab.FixedClock(time.Now().UTC())
+		check := func(form vocab.StoredForm) {
+			t.Helper()
+			texts := storedTexts(t, ctx, c)
+			if len(texts) < 60 {
+				t.Fatalf("%d entities", len(texts))
+			}
+			for id, text := range texts {
+				var now vocab.Result
+				if err := json.Unmarshal([]byte(text), &now); err != nil {
+					t.Fatalf("entity %d: %s: %v", id, text, err)
+				}
+				var old earlierBuild
+				errOld := json.Unmarshal([]byte(text), &old)
+				switch form {
+				case vocab.ObjectForm:
+					if errOld != nil || !reflect.DeepEqual(vocab.Result(old), now) {
+						t.Fatalf("entity %d: %s reads in an earlier build as %+v (%v), in this one as %+v", id, text, old, errOld, now)
+					}
+				case vocab.ArrayForm:
+					if !strings.HasPrefix(text, "[2,") {
+						t.Fatalf("entity %d: %s is not in the array form", id, text)
+					}
+				}
+			}
+		}
+		check(vocab.ArrayForm)
+		if err := vocab.WriteStored(vocab.ObjectForm); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = vocab.WriteStored(vocab.ArrayForm) })
+		if _, err := evaluator.RecomputeAll(ctx, c, clock, false, 25, nil); err != nil {
+			t.Fatal(err)
+		}
+		check(vocab.ObjectForm)
+		if err := vocab.WriteStored(vocab.ArrayForm); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := evaluator.RecomputeAll(ctx, c, clock, false, 25, nil); err != nil {
+			t.Fatal(err)
+		}
+		check(vocab.ArrayForm)
+	})
 }
