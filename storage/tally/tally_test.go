@@ -62,6 +62,20 @@ func tallied(t *testing.T, db *storage.DB) string {
 	return strings.Join(out, " ")
 }
 
+// compactAll folds every delta, as the server's compactor would.
+func compactAll(tb testing.TB, ctx context.Context, db *storage.DB) {
+	tb.Helper()
+	for {
+		n, err := db.Tallies.Compact(ctx, 10000)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
 // differ says where two groupings differ.
 func differ(got, want string) string {
 	g, w := strings.Fields(got), strings.Fields(want)
@@ -161,15 +175,7 @@ func TestTalliesExactUnderConcurrentWrites(t *testing.T) {
 		if got := tallied(t, db); got != want {
 			t.Fatalf("after concurrent writes:\n%s", differ(got, want))
 		}
-		for {
-			n, err := db.Tallies.Compact(ctx, 10000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				break
-			}
-		}
+		compactAll(t, ctx, db)
 		if got := tallied(t, db); got != want {
 			t.Fatalf("compacted:\n%s", differ(got, want))
 		}
@@ -284,15 +290,7 @@ func BenchmarkCount(b *testing.B) {
 			if _, err := seed.Bulk(ctx, db, seed.BulkOptions{Entities: 20000, Seed: 3, Batch: 1000, Cipher: storagetest.TestCipher()}); err != nil {
 				b.Fatal(err)
 			}
-			for {
-				n, err := db.Tallies.Compact(ctx, 50000)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if n == 0 {
-					break
-				}
-			}
+			compactAll(b, ctx, db)
 			var rows, groups int
 			if err := db.SQL.QueryRow(`SELECT COUNT(*) FROM entity_tallies`).Scan(&rows); err != nil {
 				b.Fatal(err)
