@@ -60,7 +60,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(overHTTP{transport.GET{}})
-	srv.AddTransport(overHTTP{transport.POST{}})
+	srv.AddTransport(overHTTP{post{}})
 	// File uploads (importRecords): the GraphQL multipart request spec. Tokens travel in the
 	// Authorization header, never in cookies, so a cross-site form cannot send one.
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: 64 << 20, MaxMemory: 16 << 20})
