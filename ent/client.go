@@ -25,6 +25,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityregistertally"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/entitytally"
 	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
@@ -82,6 +83,8 @@ type Client struct {
 	Department *DepartmentClient
 	// Division is the client for interacting with the Division builders.
 	Division *DivisionClient
+	// EntityRegisterTally is the client for interacting with the EntityRegisterTally builders.
+	EntityRegisterTally *EntityRegisterTallyClient
 	// EntityRole is the client for interacting with the EntityRole builders.
 	EntityRole *EntityRoleClient
 	// EntityTally is the client for interacting with the EntityTally builders.
@@ -159,6 +162,7 @@ func (c *Client) init() {
 	c.CreditScoreEvent = NewCreditScoreEventClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
+	c.EntityRegisterTally = NewEntityRegisterTallyClient(c.config)
 	c.EntityRole = NewEntityRoleClient(c.config)
 	c.EntityTally = NewEntityTallyClient(c.config)
 	c.EntityTallyDelta = NewEntityTallyDeltaClient(c.config)
@@ -289,6 +293,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
+		EntityRegisterTally:       NewEntityRegisterTallyClient(cfg),
 		EntityRole:                NewEntityRoleClient(cfg),
 		EntityTally:               NewEntityTallyClient(cfg),
 		EntityTallyDelta:          NewEntityTallyDeltaClient(cfg),
@@ -346,6 +351,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
+		EntityRegisterTally:       NewEntityRegisterTallyClient(cfg),
 		EntityRole:                NewEntityRoleClient(cfg),
 		EntityTally:               NewEntityTallyClient(cfg),
 		EntityTallyDelta:          NewEntityTallyDeltaClient(cfg),
@@ -405,13 +411,14 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
-		c.Department, c.Division, c.EntityRole, c.EntityTally, c.EntityTallyDelta,
-		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
-		c.IncentiveMeasure, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
-		c.MarketEntity, c.MeasureApplication, c.NaturalPerson, c.Objection,
-		c.OutboxEvent, c.OutboxSequence, c.Practitioner, c.PriorNotice,
-		c.PublicityRule, c.RedListEntry, c.RepairApplication, c.RepairTransition,
-		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.Department, c.Division, c.EntityRegisterTally, c.EntityRole, c.EntityTally,
+		c.EntityTallyDelta, c.EvaluationRuleSet, c.ExemptionPeriod,
+		c.GovernmentIntegrityRecord, c.Holiday, c.IncentiveMeasure, c.InspectionPlan,
+		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
+		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
+		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.RepairApplication,
+		c.RepairTransition, c.ScaleRule, c.SectorRating, c.ServiceProvider,
+		c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -423,13 +430,14 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
-		c.Department, c.Division, c.EntityRole, c.EntityTally, c.EntityTallyDelta,
-		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
-		c.IncentiveMeasure, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
-		c.MarketEntity, c.MeasureApplication, c.NaturalPerson, c.Objection,
-		c.OutboxEvent, c.OutboxSequence, c.Practitioner, c.PriorNotice,
-		c.PublicityRule, c.RedListEntry, c.RepairApplication, c.RepairTransition,
-		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.Department, c.Division, c.EntityRegisterTally, c.EntityRole, c.EntityTally,
+		c.EntityTallyDelta, c.EvaluationRuleSet, c.ExemptionPeriod,
+		c.GovernmentIntegrityRecord, c.Holiday, c.IncentiveMeasure, c.InspectionPlan,
+		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
+		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
+		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.RepairApplication,
+		c.RepairTransition, c.ScaleRule, c.SectorRating, c.ServiceProvider,
+		c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -458,6 +466,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Department.mutate(ctx, m)
 	case *DivisionMutation:
 		return c.Division.mutate(ctx, m)
+	case *EntityRegisterTallyMutation:
+		return c.EntityRegisterTally.mutate(ctx, m)
 	case *EntityRoleMutation:
 		return c.EntityRole.mutate(ctx, m)
 	case *EntityTallyMutation:
@@ -2304,6 +2314,140 @@ func (c *DivisionClient) mutate(ctx context.Context, m *DivisionMutation) (Value
 		return (&DivisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Division mutation op: %q", m.Op())
+	}
+}
+
+// EntityRegisterTallyClient is a client for the EntityRegisterTally schema.
+type EntityRegisterTallyClient struct {
+	config
+}
+
+// NewEntityRegisterTallyClient returns a client for the EntityRegisterTally from the given config.
+func NewEntityRegisterTallyClient(c config) *EntityRegisterTallyClient {
+	return &EntityRegisterTallyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `entityregistertally.Hooks(f(g(h())))`.
+func (c *EntityRegisterTallyClient) Use(hooks ...Hook) {
+	c.hooks.EntityRegisterTally = append(c.hooks.EntityRegisterTally, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `entityregistertally.Intercept(f(g(h())))`.
+func (c *EntityRegisterTallyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EntityRegisterTally = append(c.inters.EntityRegisterTally, interceptors...)
+}
+
+// Create returns a builder for creating a EntityRegisterTally entity.
+func (c *EntityRegisterTallyClient) Create() *EntityRegisterTallyCreate {
+	mutation := newEntityRegisterTallyMutation(c.config, OpCreate)
+	return &EntityRegisterTallyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EntityRegisterTally entities.
+func (c *EntityRegisterTallyClient) CreateBulk(builders ...*EntityRegisterTallyCreate) *EntityRegisterTallyCreateBulk {
+	return &EntityRegisterTallyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EntityRegisterTallyClient) MapCreateBulk(slice any, setFunc func(*EntityRegisterTallyCreate, int)) *EntityRegisterTallyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EntityRegisterTallyCreateBulk{err: fmt.Errorf("calling to EntityRegisterTallyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EntityRegisterTallyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EntityRegisterTallyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EntityRegisterTally.
+func (c *EntityRegisterTallyClient) Update() *EntityRegisterTallyUpdate {
+	mutation := newEntityRegisterTallyMutation(c.config, OpUpdate)
+	return &EntityRegisterTallyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EntityRegisterTallyClient) UpdateOne(_m *EntityRegisterTally) *EntityRegisterTallyUpdateOne {
+	mutation := newEntityRegisterTallyMutation(c.config, OpUpdateOne, withEntityRegisterTally(_m))
+	return &EntityRegisterTallyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EntityRegisterTallyClient) UpdateOneID(id int) *EntityRegisterTallyUpdateOne {
+	mutation := newEntityRegisterTallyMutation(c.config, OpUpdateOne, withEntityRegisterTallyID(id))
+	return &EntityRegisterTallyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EntityRegisterTally.
+func (c *EntityRegisterTallyClient) Delete() *EntityRegisterTallyDelete {
+	mutation := newEntityRegisterTallyMutation(c.config, OpDelete)
+	return &EntityRegisterTallyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EntityRegisterTallyClient) DeleteOne(_m *EntityRegisterTally) *EntityRegisterTallyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EntityRegisterTallyClient) DeleteOneID(id int) *EntityRegisterTallyDeleteOne {
+	builder := c.Delete().Where(entityregistertally.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EntityRegisterTallyDeleteOne{builder}
+}
+
+// Query returns a query builder for EntityRegisterTally.
+func (c *EntityRegisterTallyClient) Query() *EntityRegisterTallyQuery {
+	return &EntityRegisterTallyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEntityRegisterTally},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EntityRegisterTally entity by its id.
+func (c *EntityRegisterTallyClient) Get(ctx context.Context, id int) (*EntityRegisterTally, error) {
+	return c.Query().Where(entityregistertally.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EntityRegisterTallyClient) GetX(ctx context.Context, id int) *EntityRegisterTally {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EntityRegisterTallyClient) Hooks() []Hook {
+	hooks := c.hooks.EntityRegisterTally
+	return append(hooks[:len(hooks):len(hooks)], entityregistertally.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EntityRegisterTallyClient) Interceptors() []Interceptor {
+	return c.inters.EntityRegisterTally
+}
+
+func (c *EntityRegisterTallyClient) mutate(ctx context.Context, m *EntityRegisterTallyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EntityRegisterTallyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EntityRegisterTallyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EntityRegisterTallyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EntityRegisterTallyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EntityRegisterTally mutation op: %q", m.Op())
 	}
 }
 
@@ -7088,23 +7232,24 @@ type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
-		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
-		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
-		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
-		NaturalPerson, Objection, OutboxEvent, OutboxSequence, Practitioner,
-		PriorNotice, PublicityRule, RedListEntry, RepairApplication, RepairTransition,
-		ScaleRule, SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Hook
+		EntityRegisterTally, EntityRole, EntityTally, EntityTallyDelta,
+		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
+		IncentiveMeasure, InspectionPlan, JointPunishmentMeasure, ListEntry,
+		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
+		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
+		RepairApplication, RepairTransition, ScaleRule, SectorRating, ServiceProvider,
+		SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
-		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
-		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
-		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
-		NaturalPerson, Objection, OutboxEvent, OutboxSequence, Practitioner,
-		PriorNotice, PublicityRule, RedListEntry, RepairApplication, RepairTransition,
-		ScaleRule, SectorRating, ServiceProvider, SpotCheck,
-		TimeLimit []ent.Interceptor
+		EntityRegisterTally, EntityRole, EntityTally, EntityTallyDelta,
+		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
+		IncentiveMeasure, InspectionPlan, JointPunishmentMeasure, ListEntry,
+		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
+		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
+		RepairApplication, RepairTransition, ScaleRule, SectorRating, ServiceProvider,
+		SpotCheck, TimeLimit []ent.Interceptor
 	}
 )
 

@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityregistertally"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/entitytally"
 	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
@@ -120,6 +121,7 @@ func checkColumn(t, c string) error {
 			creditscoreevent.Table:          creditscoreevent.ValidColumn,
 			department.Table:                department.ValidColumn,
 			division.Table:                  division.ValidColumn,
+			entityregistertally.Table:       entityregistertally.ValidColumn,
 			entityrole.Table:                entityrole.ValidColumn,
 			entitytally.Table:               entitytally.ValidColumn,
 			entitytallydelta.Table:          entitytallydelta.ValidColumn,

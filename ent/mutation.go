@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityregistertally"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/entitytally"
 	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
@@ -73,6 +74,7 @@ const (
 	TypeCreditScoreEvent          = "CreditScoreEvent"
 	TypeDepartment                = "Department"
 	TypeDivision                  = "Division"
+	TypeEntityRegisterTally       = "EntityRegisterTally"
 	TypeEntityRole                = "EntityRole"
 	TypeEntityTally               = "EntityTally"
 	TypeEntityTallyDelta          = "EntityTallyDelta"
@@ -14842,6 +14844,584 @@ func (m *DivisionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Division edge %s", name)
+}
+
+// EntityRegisterTallyMutation represents an operation that mutates the EntityRegisterTally nodes in the graph.
+type EntityRegisterTallyMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	city_code     *string
+	division_code *string
+	entity_kind   *string
+	status        *string
+	n             *int64
+	addn          *int64
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*EntityRegisterTally, error)
+	predicates    []predicate.EntityRegisterTally
+}
+
+var _ ent.Mutation = (*EntityRegisterTallyMutation)(nil)
+
+// entityregistertallyOption allows management of the mutation configuration using functional options.
+type entityregistertallyOption func(*EntityRegisterTallyMutation)
+
+// newEntityRegisterTallyMutation creates new mutation for the EntityRegisterTally entity.
+func newEntityRegisterTallyMutation(c config, op Op, opts ...entityregistertallyOption) *EntityRegisterTallyMutation {
+	m := &EntityRegisterTallyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEntityRegisterTally,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEntityRegisterTallyID sets the ID field of the mutation.
+func withEntityRegisterTallyID(id int) entityregistertallyOption {
+	return func(m *EntityRegisterTallyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EntityRegisterTally
+		)
+		m.oldValue = func(ctx context.Context) (*EntityRegisterTally, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EntityRegisterTally.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEntityRegisterTally sets the old EntityRegisterTally of the mutation.
+func withEntityRegisterTally(node *EntityRegisterTally) entityregistertallyOption {
+	return func(m *EntityRegisterTallyMutation) {
+		m.oldValue = func(context.Context) (*EntityRegisterTally, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EntityRegisterTallyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EntityRegisterTallyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EntityRegisterTallyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EntityRegisterTallyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EntityRegisterTally.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCityCode sets the "city_code" field.
+func (m *EntityRegisterTallyMutation) SetCityCode(s string) {
+	m.city_code = &s
+}
+
+// CityCode returns the value of the "city_code" field in the mutation.
+func (m *EntityRegisterTallyMutation) CityCode() (r string, exists bool) {
+	v := m.city_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCityCode returns the old "city_code" field's value of the EntityRegisterTally entity.
+// If the EntityRegisterTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityRegisterTallyMutation) OldCityCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCityCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCityCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCityCode: %w", err)
+	}
+	return oldValue.CityCode, nil
+}
+
+// ResetCityCode resets all changes to the "city_code" field.
+func (m *EntityRegisterTallyMutation) ResetCityCode() {
+	m.city_code = nil
+}
+
+// SetDivisionCode sets the "division_code" field.
+func (m *EntityRegisterTallyMutation) SetDivisionCode(s string) {
+	m.division_code = &s
+}
+
+// DivisionCode returns the value of the "division_code" field in the mutation.
+func (m *EntityRegisterTallyMutation) DivisionCode() (r string, exists bool) {
+	v := m.division_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDivisionCode returns the old "division_code" field's value of the EntityRegisterTally entity.
+// If the EntityRegisterTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityRegisterTallyMutation) OldDivisionCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDivisionCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDivisionCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDivisionCode: %w", err)
+	}
+	return oldValue.DivisionCode, nil
+}
+
+// ResetDivisionCode resets all changes to the "division_code" field.
+func (m *EntityRegisterTallyMutation) ResetDivisionCode() {
+	m.division_code = nil
+}
+
+// SetEntityKind sets the "entity_kind" field.
+func (m *EntityRegisterTallyMutation) SetEntityKind(s string) {
+	m.entity_kind = &s
+}
+
+// EntityKind returns the value of the "entity_kind" field in the mutation.
+func (m *EntityRegisterTallyMutation) EntityKind() (r string, exists bool) {
+	v := m.entity_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityKind returns the old "entity_kind" field's value of the EntityRegisterTally entity.
+// If the EntityRegisterTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityRegisterTallyMutation) OldEntityKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityKind: %w", err)
+	}
+	return oldValue.EntityKind, nil
+}
+
+// ResetEntityKind resets all changes to the "entity_kind" field.
+func (m *EntityRegisterTallyMutation) ResetEntityKind() {
+	m.entity_kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *EntityRegisterTallyMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *EntityRegisterTallyMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the EntityRegisterTally entity.
+// If the EntityRegisterTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityRegisterTallyMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *EntityRegisterTallyMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetN sets the "n" field.
+func (m *EntityRegisterTallyMutation) SetN(i int64) {
+	m.n = &i
+	m.addn = nil
+}
+
+// N returns the value of the "n" field in the mutation.
+func (m *EntityRegisterTallyMutation) N() (r int64, exists bool) {
+	v := m.n
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldN returns the old "n" field's value of the EntityRegisterTally entity.
+// If the EntityRegisterTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityRegisterTallyMutation) OldN(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldN is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldN requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldN: %w", err)
+	}
+	return oldValue.N, nil
+}
+
+// AddN adds i to the "n" field.
+func (m *EntityRegisterTallyMutation) AddN(i int64) {
+	if m.addn != nil {
+		*m.addn += i
+	} else {
+		m.addn = &i
+	}
+}
+
+// AddedN returns the value that was added to the "n" field in this mutation.
+func (m *EntityRegisterTallyMutation) AddedN() (r int64, exists bool) {
+	v := m.addn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetN resets all changes to the "n" field.
+func (m *EntityRegisterTallyMutation) ResetN() {
+	m.n = nil
+	m.addn = nil
+}
+
+// Where appends a list predicates to the EntityRegisterTallyMutation builder.
+func (m *EntityRegisterTallyMutation) Where(ps ...predicate.EntityRegisterTally) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EntityRegisterTallyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EntityRegisterTallyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EntityRegisterTally, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EntityRegisterTallyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EntityRegisterTallyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EntityRegisterTally).
+func (m *EntityRegisterTallyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EntityRegisterTallyMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.city_code != nil {
+		fields = append(fields, entityregistertally.FieldCityCode)
+	}
+	if m.division_code != nil {
+		fields = append(fields, entityregistertally.FieldDivisionCode)
+	}
+	if m.entity_kind != nil {
+		fields = append(fields, entityregistertally.FieldEntityKind)
+	}
+	if m.status != nil {
+		fields = append(fields, entityregistertally.FieldStatus)
+	}
+	if m.n != nil {
+		fields = append(fields, entityregistertally.FieldN)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EntityRegisterTallyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case entityregistertally.FieldCityCode:
+		return m.CityCode()
+	case entityregistertally.FieldDivisionCode:
+		return m.DivisionCode()
+	case entityregistertally.FieldEntityKind:
+		return m.EntityKind()
+	case entityregistertally.FieldStatus:
+		return m.Status()
+	case entityregistertally.FieldN:
+		return m.N()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EntityRegisterTallyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case entityregistertally.FieldCityCode:
+		return m.OldCityCode(ctx)
+	case entityregistertally.FieldDivisionCode:
+		return m.OldDivisionCode(ctx)
+	case entityregistertally.FieldEntityKind:
+		return m.OldEntityKind(ctx)
+	case entityregistertally.FieldStatus:
+		return m.OldStatus(ctx)
+	case entityregistertally.FieldN:
+		return m.OldN(ctx)
+	}
+	return nil, fmt.Errorf("unknown EntityRegisterTally field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntityRegisterTallyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case entityregistertally.FieldCityCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCityCode(v)
+		return nil
+	case entityregistertally.FieldDivisionCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDivisionCode(v)
+		return nil
+	case entityregistertally.FieldEntityKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityKind(v)
+		return nil
+	case entityregistertally.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case entityregistertally.FieldN:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetN(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntityRegisterTally field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EntityRegisterTallyMutation) AddedFields() []string {
+	var fields []string
+	if m.addn != nil {
+		fields = append(fields, entityregistertally.FieldN)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EntityRegisterTallyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case entityregistertally.FieldN:
+		return m.AddedN()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntityRegisterTallyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case entityregistertally.FieldN:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddN(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntityRegisterTally numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EntityRegisterTallyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EntityRegisterTallyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EntityRegisterTallyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown EntityRegisterTally nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EntityRegisterTallyMutation) ResetField(name string) error {
+	switch name {
+	case entityregistertally.FieldCityCode:
+		m.ResetCityCode()
+		return nil
+	case entityregistertally.FieldDivisionCode:
+		m.ResetDivisionCode()
+		return nil
+	case entityregistertally.FieldEntityKind:
+		m.ResetEntityKind()
+		return nil
+	case entityregistertally.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case entityregistertally.FieldN:
+		m.ResetN()
+		return nil
+	}
+	return fmt.Errorf("unknown EntityRegisterTally field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EntityRegisterTallyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EntityRegisterTallyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EntityRegisterTallyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EntityRegisterTallyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EntityRegisterTallyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EntityRegisterTallyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EntityRegisterTallyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EntityRegisterTally unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EntityRegisterTallyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EntityRegisterTally edge %s", name)
 }
 
 // EntityRoleMutation represents an operation that mutates the EntityRole nodes in the graph.

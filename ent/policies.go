@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityregistertally"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/entitytally"
 	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
@@ -68,6 +69,8 @@ func PolicyOf(typ string) ent.Policy {
 		return department.Policy
 	case TypeDivision:
 		return division.Policy
+	case TypeEntityRegisterTally:
+		return entityregistertally.Policy
 	case TypeEntityRole:
 		return entityrole.Policy
 	case TypeEntityTally:

@@ -34,6 +34,8 @@ type Tx struct {
 	Department *DepartmentClient
 	// Division is the client for interacting with the Division builders.
 	Division *DivisionClient
+	// EntityRegisterTally is the client for interacting with the EntityRegisterTally builders.
+	EntityRegisterTally *EntityRegisterTallyClient
 	// EntityRole is the client for interacting with the EntityRole builders.
 	EntityRole *EntityRoleClient
 	// EntityTally is the client for interacting with the EntityTally builders.
@@ -231,6 +233,7 @@ func (tx *Tx) init() {
 	tx.CreditScoreEvent = NewCreditScoreEventClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)
+	tx.EntityRegisterTally = NewEntityRegisterTallyClient(tx.config)
 	tx.EntityRole = NewEntityRoleClient(tx.config)
 	tx.EntityTally = NewEntityTallyClient(tx.config)
 	tx.EntityTallyDelta = NewEntityTallyDeltaClient(tx.config)

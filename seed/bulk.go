@@ -214,7 +214,7 @@ func Bulk(ctx context.Context, db *storage.DB, o BulkOptions) (BulkStats, error)
 
 // loadedTables are the tables a bulk load fills.
 var loadedTables = []string{"market_entities", "natural_persons", "entity_roles", "sector_ratings", "administrative_licenses",
-	"administrative_penalties", "list_entries", "entity_tallies"}
+	"administrative_penalties", "list_entries", "entity_tallies", "entity_register_tallies"}
 
 // analyze brings MariaDB's index statistics up to the rows just loaded. A table filled from
 // empty keeps the statistics of an empty one until InnoDB's background recalculation comes

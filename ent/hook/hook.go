@@ -129,6 +129,18 @@ func (f DivisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DivisionMutation", m)
 }
 
+// The EntityRegisterTallyFunc type is an adapter to allow the use of ordinary
+// function as EntityRegisterTally mutator.
+type EntityRegisterTallyFunc func(context.Context, *ent.EntityRegisterTallyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EntityRegisterTallyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EntityRegisterTallyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntityRegisterTallyMutation", m)
+}
+
 // The EntityRoleFunc type is an adapter to allow the use of ordinary
 // function as EntityRole mutator.
 type EntityRoleFunc func(context.Context, *ent.EntityRoleMutation) (ent.Value, error)

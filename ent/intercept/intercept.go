@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityregistertally"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/entitytally"
 	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
@@ -373,6 +374,33 @@ func (f TraverseDivision) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DivisionQuery", q)
+}
+
+// The EntityRegisterTallyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EntityRegisterTallyFunc func(context.Context, *ent.EntityRegisterTallyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EntityRegisterTallyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EntityRegisterTallyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EntityRegisterTallyQuery", q)
+}
+
+// The TraverseEntityRegisterTally type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEntityRegisterTally func(context.Context, *ent.EntityRegisterTallyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEntityRegisterTally) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEntityRegisterTally) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EntityRegisterTallyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EntityRegisterTallyQuery", q)
 }
 
 // The EntityRoleFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1154,6 +1182,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DepartmentQuery, predicate.Department, department.OrderOption]{typ: ent.TypeDepartment, tq: q}, nil
 	case *ent.DivisionQuery:
 		return &query[*ent.DivisionQuery, predicate.Division, division.OrderOption]{typ: ent.TypeDivision, tq: q}, nil
+	case *ent.EntityRegisterTallyQuery:
+		return &query[*ent.EntityRegisterTallyQuery, predicate.EntityRegisterTally, entityregistertally.OrderOption]{typ: ent.TypeEntityRegisterTally, tq: q}, nil
 	case *ent.EntityRoleQuery:
 		return &query[*ent.EntityRoleQuery, predicate.EntityRole, entityrole.OrderOption]{typ: ent.TypeEntityRole, tq: q}, nil
 	case *ent.EntityTallyQuery:

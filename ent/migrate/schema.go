@@ -511,6 +511,28 @@ var (
 			},
 		},
 	}
+	// EntityRegisterTalliesColumns holds the columns for the "entity_register_tallies" table.
+	EntityRegisterTalliesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "city_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "division_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "entity_kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "status", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "n", Type: field.TypeInt64, Default: 0},
+	}
+	// EntityRegisterTalliesTable holds the schema information for the "entity_register_tallies" table.
+	EntityRegisterTalliesTable = &schema.Table{
+		Name:       "entity_register_tallies",
+		Columns:    EntityRegisterTalliesColumns,
+		PrimaryKey: []*schema.Column{EntityRegisterTalliesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "entityregistertally_city_code_division_code_entity_kind_status",
+				Unique:  true,
+				Columns: []*schema.Column{EntityRegisterTalliesColumns[1], EntityRegisterTalliesColumns[2], EntityRegisterTalliesColumns[3], EntityRegisterTalliesColumns[4]},
+			},
+		},
+	}
 	// EntityRolesColumns holds the columns for the "entity_roles" table.
 	EntityRolesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1629,6 +1651,7 @@ var (
 		CreditScoreEventsTable,
 		DepartmentsTable,
 		DivisionsTable,
+		EntityRegisterTalliesTable,
 		EntityRolesTable,
 		EntityTalliesTable,
 		EntityTallyDeltasTable,
@@ -1702,6 +1725,9 @@ func init() {
 	}
 	DivisionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	EntityRegisterTalliesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(163208757248),
 	}
 	EntityRolesTable.ForeignKeys[0].RefTable = MarketEntitiesTable
 	EntityRolesTable.ForeignKeys[1].RefTable = NaturalPersonsTable

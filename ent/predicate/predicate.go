@@ -36,6 +36,9 @@ type Department func(*sql.Selector)
 // Division is the predicate function for division builders.
 type Division func(*sql.Selector)
 
+// EntityRegisterTally is the predicate function for entityregistertally builders.
+type EntityRegisterTally func(*sql.Selector)
+
 // EntityRole is the predicate function for entityrole builders.
 type EntityRole func(*sql.Selector)
 

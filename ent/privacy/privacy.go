@@ -351,6 +351,30 @@ func (f DivisionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DivisionMutation", m)
 }
 
+// The EntityRegisterTallyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EntityRegisterTallyQueryRuleFunc func(context.Context, *ent.EntityRegisterTallyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EntityRegisterTallyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EntityRegisterTallyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EntityRegisterTallyQuery", q)
+}
+
+// The EntityRegisterTallyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EntityRegisterTallyMutationRuleFunc func(context.Context, *ent.EntityRegisterTallyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EntityRegisterTallyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EntityRegisterTallyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EntityRegisterTallyMutation", m)
+}
+
 // The EntityRoleQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type EntityRoleQueryRuleFunc func(context.Context, *ent.EntityRoleQuery) error
@@ -1078,6 +1102,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DivisionQuery:
 		return q.Filter(), nil
+	case *ent.EntityRegisterTallyQuery:
+		return q.Filter(), nil
 	case *ent.EntityRoleQuery:
 		return q.Filter(), nil
 	case *ent.EntityTallyQuery:
@@ -1160,6 +1186,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DepartmentMutation:
 		return m.Filter(), nil
 	case *ent.DivisionMutation:
+		return m.Filter(), nil
+	case *ent.EntityRegisterTallyMutation:
 		return m.Filter(), nil
 	case *ent.EntityRoleMutation:
 		return m.Filter(), nil

@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityregistertally"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/entitytally"
 	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
@@ -1072,6 +1073,45 @@ func init() {
 	divisionDescCityCode := divisionFields[5].Descriptor()
 	// division.CityCodeValidator is a validator for the "city_code" field. It is called by the builders before save.
 	division.CityCodeValidator = divisionDescCityCode.Validators[0].(func(string) error)
+	entityregistertally.Policy = privacy.NewPolicies(schema.EntityRegisterTally{})
+	entityregistertally.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := entityregistertally.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	entityregistertallyFields := schema.EntityRegisterTally{}.Fields()
+	_ = entityregistertallyFields
+	// entityregistertallyDescCityCode is the schema descriptor for city_code field.
+	entityregistertallyDescCityCode := entityregistertallyFields[0].Descriptor()
+	// entityregistertally.DefaultCityCode holds the default value on creation for the city_code field.
+	entityregistertally.DefaultCityCode = entityregistertallyDescCityCode.Default.(string)
+	// entityregistertally.CityCodeValidator is a validator for the "city_code" field. It is called by the builders before save.
+	entityregistertally.CityCodeValidator = entityregistertallyDescCityCode.Validators[0].(func(string) error)
+	// entityregistertallyDescDivisionCode is the schema descriptor for division_code field.
+	entityregistertallyDescDivisionCode := entityregistertallyFields[1].Descriptor()
+	// entityregistertally.DefaultDivisionCode holds the default value on creation for the division_code field.
+	entityregistertally.DefaultDivisionCode = entityregistertallyDescDivisionCode.Default.(string)
+	// entityregistertally.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
+	entityregistertally.DivisionCodeValidator = entityregistertallyDescDivisionCode.Validators[0].(func(string) error)
+	// entityregistertallyDescEntityKind is the schema descriptor for entity_kind field.
+	entityregistertallyDescEntityKind := entityregistertallyFields[2].Descriptor()
+	// entityregistertally.DefaultEntityKind holds the default value on creation for the entity_kind field.
+	entityregistertally.DefaultEntityKind = entityregistertallyDescEntityKind.Default.(string)
+	// entityregistertally.EntityKindValidator is a validator for the "entity_kind" field. It is called by the builders before save.
+	entityregistertally.EntityKindValidator = entityregistertallyDescEntityKind.Validators[0].(func(string) error)
+	// entityregistertallyDescStatus is the schema descriptor for status field.
+	entityregistertallyDescStatus := entityregistertallyFields[3].Descriptor()
+	// entityregistertally.DefaultStatus holds the default value on creation for the status field.
+	entityregistertally.DefaultStatus = entityregistertallyDescStatus.Default.(string)
+	// entityregistertally.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	entityregistertally.StatusValidator = entityregistertallyDescStatus.Validators[0].(func(string) error)
+	// entityregistertallyDescN is the schema descriptor for n field.
+	entityregistertallyDescN := entityregistertallyFields[4].Descriptor()
+	// entityregistertally.DefaultN holds the default value on creation for the n field.
+	entityregistertally.DefaultN = entityregistertallyDescN.Default.(int64)
 	entityroleMixin := schema.EntityRole{}.Mixin()
 	entityrole.Policy = privacy.NewPolicies(schema.EntityRole{})
 	entityrole.Hooks[0] = func(next ent.Mutator) ent.Mutator {
