@@ -91,6 +91,7 @@ type config struct {
 	instances           int
 	bodyLimit           int64
 	debugAddr           string
+	goroutineStack      int
 	batch               int
 	// token subcommands
 	name, department, role, scope, unit string
@@ -153,6 +154,8 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 	case "serve":
 		fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address (CREDITGRAPH_ADDR)")
 		fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (CREDITGRAPH_DEBUG_ADDR)")
+		fs.IntVar(&c.goroutineStack, "goroutine-stack", 32,
+			"KiB of stack new goroutines start with, held up by 64 parked goroutines (the runtime's own choice grows gqlgen's goroutines by copying); 0 leaves it to the runtime (CREDITGRAPH_GOROUTINE_STACK)")
 		fs.BoolVar(&c.migrate, "migrate", false, "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
 		fs.StringVar(&c.demo, "demo", "auto", "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", true, "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
@@ -191,6 +194,9 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 	return fs
 }
 
+// maxGoroutineStack bounds --goroutine-stack: the parked goroutines hold 64 times it.
+const maxGoroutineStack = 256
+
 // check refuses flag combinations and arguments cmd does not take.
 func check(cmd string, fs *flag.FlagSet, c *config) error {
 	if cmd == "serve" && !slices.Contains([]string{"auto", "true", "false"}, c.demo) {
@@ -198,6 +204,9 @@ func check(cmd string, fs *flag.FlagSet, c *config) error {
 	}
 	if cmd == "serve" && c.openPerCaller < 1 {
 		return fmt.Errorf("--open-per-caller (CREDITGRAPH_OPEN_PER_CALLER) must be at least 1, got %d", c.openPerCaller)
+	}
+	if cmd == "serve" && (c.goroutineStack < 0 || c.goroutineStack > maxGoroutineStack) {
+		return fmt.Errorf("--goroutine-stack (CREDITGRAPH_GOROUTINE_STACK) must be 0 to %d KiB, got %d", maxGoroutineStack, c.goroutineStack)
 	}
 	if f := vocab.StoredForm(c.evaluationForm); f != vocab.ArrayForm && f != vocab.ObjectForm {
 		return fmt.Errorf("--evaluation-form (CREDITGRAPH_EVALUATION_FORM) must be %s or %s, got %q", vocab.ArrayForm, vocab.ObjectForm, c.evaluationForm)
@@ -522,6 +531,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 		}()
 		defer dbg.Close()
 	}
+	defer server.RaiseGoroutineStacks(cfg.goroutineStack)()
 	go authorizer.Watch(ctx, 2*time.Second)      // policy changes from any instance apply within seconds
 	go db.Events.Relay(ctx, events.DefaultRelay) // with --shared-events: every instance's writes to this one's subscribers
 	go recomputeDue(ctx, db, logger, 10*time.Minute)

@@ -443,6 +443,15 @@ func TestFlagsFromTheEnvironment(t *testing.T) {
 		}
 	}
 	t.Setenv("CREDITGRAPH_OPEN_PER_CALLER", "1")
+	// Stacks: none held is allowed, a negative size or one past the bound is not.
+	for v, ok := range map[string]bool{"0": true, "32": true, "256": true, "-1": false, "257": false} {
+		t.Setenv("CREDITGRAPH_GOROUTINE_STACK", v)
+		_, err := parse("serve", nil)
+		if ok && err != nil || !ok && (err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_GOROUTINE_STACK") || !strings.Contains(err.Error(), v)) {
+			t.Errorf("CREDITGRAPH_GOROUTINE_STACK=%s: error %v, want %s", v, err, map[bool]string{true: "none", false: "one naming the variable and the value"}[ok])
+		}
+	}
+	t.Setenv("CREDITGRAPH_GOROUTINE_STACK", "32")
 	// The string flags with a closed set of values.
 	t.Setenv("CREDITGRAPH_DEMO", "maybe")
 	if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_DEMO") {
