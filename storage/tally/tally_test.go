@@ -230,38 +230,35 @@ func TestTalliesExactUnderConcurrentWrites(t *testing.T) {
 
 		// Install on the database of the build before the register tallies (their table new
 		// and empty, their triggers missing) fills them.
-		for name := range strings.FieldsSeq("entity_tallies_register_insert_v1 entity_tallies_register_update_v1 entity_tallies_register_delete_v1") {
-			if _, err := db.SQL.Exec("DROP TRIGGER " + name); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := db.SQL.Exec("DELETE FROM entity_register_tallies"); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		reinstall(t, db, "entity_tallies_register_insert_v1 entity_tallies_register_update_v1 entity_tallies_register_delete_v1",
+			"DELETE FROM entity_register_tallies")
 		exact(t, db, "after Install on the earlier build's database")
 
 		// Install on a database whose triggers are gone (an older version's) recounts, and
 		// so it does register tallies that hold anything.
-		for name := range strings.FieldsSeq("market_entities_tally_insert_v1 market_entities_tally_update_v1 market_entities_tally_delete_v1 " +
-			"entity_tallies_register_insert_v1 entity_tallies_register_update_v1 entity_tallies_register_delete_v1") {
-			if _, err := db.SQL.Exec("DROP TRIGGER " + name); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := db.SQL.Exec("UPDATE market_entities SET status = 'CANCELLED' WHERE id IN (?, ?, ?)", ids[0], ids[1], ids[2]); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.SQL.Exec("UPDATE entity_register_tallies SET n = n + 7"); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		reinstall(t, db, "market_entities_tally_insert_v1 market_entities_tally_update_v1 market_entities_tally_delete_v1 "+
+			"entity_tallies_register_insert_v1 entity_tallies_register_update_v1 entity_tallies_register_delete_v1",
+			fmt.Sprintf("UPDATE market_entities SET status = 'CANCELLED' WHERE id IN (%d, %d, %d)", ids[0], ids[1], ids[2]),
+			"UPDATE entity_register_tallies SET n = n + 7")
 		exact(t, db, "after Install")
 	})
+}
+
+// reinstall drops the named triggers, runs the statements (writes the triggers then miss) and
+// migrates, as a newer build's start on the database would.
+func reinstall(t *testing.T, db *storage.DB, triggers string, stmts ...string) {
+	t.Helper()
+	for name := range strings.FieldsSeq(triggers) {
+		stmts = append([]string{"DROP TRIGGER " + name}, stmts...)
+	}
+	for _, q := range stmts {
+		if _, err := db.SQL.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(authz.SystemContext(context.Background())); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // earlierCompaction folds every delta as a build before the register tallies did: into
