@@ -13,8 +13,8 @@ import "runtime"
 // under loadbench's query a at 1 M (runtime.copystack). The runtime has no setting for the
 // size (golang/go#18138, #61052). Parked goroutines whose stacks are in use raise the average
 // it takes: with 64 of 32 KiB, the profile shows no stack copying and a request of a costs a
-// third less CPU (BENCHMARKS.md). They cost kib × 64 KiB of memory and that much stack for
-// each collection to scan. kib <= 0 parks none.
+// third less CPU (BENCHMARKS.md). They cost kib × 64 KiB of stack in use (up to twice that
+// held, as stacks grow by doubling) for each collection to scan. kib <= 0 parks none.
 func RaiseGoroutineStacks(kib int) (release func()) {
 	if kib <= 0 {
 		return func() {}
