@@ -53,6 +53,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 
 	stdsql "database/sql"
@@ -139,6 +140,8 @@ type Client struct {
 	ServiceProvider *ServiceProviderClient
 	// SpotCheck is the client for interacting with the SpotCheck builders.
 	SpotCheck *SpotCheckClient
+	// TallyInstall is the client for interacting with the TallyInstall builders.
+	TallyInstall *TallyInstallClient
 	// TimeLimit is the client for interacting with the TimeLimit builders.
 	TimeLimit *TimeLimitClient
 }
@@ -190,6 +193,7 @@ func (c *Client) init() {
 	c.SectorRating = NewSectorRatingClient(c.config)
 	c.ServiceProvider = NewServiceProviderClient(c.config)
 	c.SpotCheck = NewSpotCheckClient(c.config)
+	c.TallyInstall = NewTallyInstallClient(c.config)
 	c.TimeLimit = NewTimeLimitClient(c.config)
 }
 
@@ -321,6 +325,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
+		TallyInstall:              NewTallyInstallClient(cfg),
 		TimeLimit:                 NewTimeLimitClient(cfg),
 	}, nil
 }
@@ -379,6 +384,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
+		TallyInstall:              NewTallyInstallClient(cfg),
 		TimeLimit:                 NewTimeLimitClient(cfg),
 	}, nil
 }
@@ -418,7 +424,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
 		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.RepairApplication,
 		c.RepairTransition, c.ScaleRule, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck, c.TimeLimit,
+		c.SpotCheck, c.TallyInstall, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -437,7 +443,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
 		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.RepairApplication,
 		c.RepairTransition, c.ScaleRule, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck, c.TimeLimit,
+		c.SpotCheck, c.TallyInstall, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -522,6 +528,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ServiceProvider.mutate(ctx, m)
 	case *SpotCheckMutation:
 		return c.SpotCheck.mutate(ctx, m)
+	case *TallyInstallMutation:
+		return c.TallyInstall.mutate(ctx, m)
 	case *TimeLimitMutation:
 		return c.TimeLimit.mutate(ctx, m)
 	default:
@@ -7093,6 +7101,140 @@ func (c *SpotCheckClient) mutate(ctx context.Context, m *SpotCheckMutation) (Val
 	}
 }
 
+// TallyInstallClient is a client for the TallyInstall schema.
+type TallyInstallClient struct {
+	config
+}
+
+// NewTallyInstallClient returns a client for the TallyInstall from the given config.
+func NewTallyInstallClient(c config) *TallyInstallClient {
+	return &TallyInstallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tallyinstall.Hooks(f(g(h())))`.
+func (c *TallyInstallClient) Use(hooks ...Hook) {
+	c.hooks.TallyInstall = append(c.hooks.TallyInstall, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tallyinstall.Intercept(f(g(h())))`.
+func (c *TallyInstallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TallyInstall = append(c.inters.TallyInstall, interceptors...)
+}
+
+// Create returns a builder for creating a TallyInstall entity.
+func (c *TallyInstallClient) Create() *TallyInstallCreate {
+	mutation := newTallyInstallMutation(c.config, OpCreate)
+	return &TallyInstallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TallyInstall entities.
+func (c *TallyInstallClient) CreateBulk(builders ...*TallyInstallCreate) *TallyInstallCreateBulk {
+	return &TallyInstallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TallyInstallClient) MapCreateBulk(slice any, setFunc func(*TallyInstallCreate, int)) *TallyInstallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TallyInstallCreateBulk{err: fmt.Errorf("calling to TallyInstallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TallyInstallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TallyInstallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TallyInstall.
+func (c *TallyInstallClient) Update() *TallyInstallUpdate {
+	mutation := newTallyInstallMutation(c.config, OpUpdate)
+	return &TallyInstallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TallyInstallClient) UpdateOne(_m *TallyInstall) *TallyInstallUpdateOne {
+	mutation := newTallyInstallMutation(c.config, OpUpdateOne, withTallyInstall(_m))
+	return &TallyInstallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TallyInstallClient) UpdateOneID(id int) *TallyInstallUpdateOne {
+	mutation := newTallyInstallMutation(c.config, OpUpdateOne, withTallyInstallID(id))
+	return &TallyInstallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TallyInstall.
+func (c *TallyInstallClient) Delete() *TallyInstallDelete {
+	mutation := newTallyInstallMutation(c.config, OpDelete)
+	return &TallyInstallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TallyInstallClient) DeleteOne(_m *TallyInstall) *TallyInstallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TallyInstallClient) DeleteOneID(id int) *TallyInstallDeleteOne {
+	builder := c.Delete().Where(tallyinstall.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TallyInstallDeleteOne{builder}
+}
+
+// Query returns a query builder for TallyInstall.
+func (c *TallyInstallClient) Query() *TallyInstallQuery {
+	return &TallyInstallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTallyInstall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TallyInstall entity by its id.
+func (c *TallyInstallClient) Get(ctx context.Context, id int) (*TallyInstall, error) {
+	return c.Query().Where(tallyinstall.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TallyInstallClient) GetX(ctx context.Context, id int) *TallyInstall {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TallyInstallClient) Hooks() []Hook {
+	hooks := c.hooks.TallyInstall
+	return append(hooks[:len(hooks):len(hooks)], tallyinstall.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TallyInstallClient) Interceptors() []Interceptor {
+	return c.inters.TallyInstall
+}
+
+func (c *TallyInstallClient) mutate(ctx context.Context, m *TallyInstallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TallyInstallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TallyInstallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TallyInstallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TallyInstallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TallyInstall mutation op: %q", m.Op())
+	}
+}
+
 // TimeLimitClient is a client for the TimeLimit schema.
 type TimeLimitClient struct {
 	config
@@ -7238,7 +7380,7 @@ type (
 		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
 		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
 		RepairApplication, RepairTransition, ScaleRule, SectorRating, ServiceProvider,
-		SpotCheck, TimeLimit []ent.Hook
+		SpotCheck, TallyInstall, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
@@ -7249,7 +7391,7 @@ type (
 		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
 		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
 		RepairApplication, RepairTransition, ScaleRule, SectorRating, ServiceProvider,
-		SpotCheck, TimeLimit []ent.Interceptor
+		SpotCheck, TallyInstall, TimeLimit []ent.Interceptor
 	}
 )
 

@@ -50,6 +50,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
@@ -149,6 +150,7 @@ func checkColumn(t, c string) error {
 			sectorrating.Table:              sectorrating.ValidColumn,
 			serviceprovider.Table:           serviceprovider.ValidColumn,
 			spotcheck.Table:                 spotcheck.ValidColumn,
+			tallyinstall.Table:              tallyinstall.ValidColumn,
 			timelimit.Table:                 timelimit.ValidColumn,
 		})
 	})

@@ -42,6 +42,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 
 	"entgo.io/ent/dialect/sql"
@@ -52,7 +53,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 39)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 40)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -1023,6 +1024,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[38] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tallyinstall.Table,
+			Columns: tallyinstall.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tallyinstall.FieldID,
+			},
+		},
+		Type: "TallyInstall",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tallyinstall.FieldTriggerName: {Type: field.TypeString, Column: tallyinstall.FieldTriggerName},
+			tallyinstall.FieldInstalledAt: {Type: field.TypeTime, Column: tallyinstall.FieldInstalledAt},
+		},
+	}
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -7338,6 +7354,56 @@ func (f *SpotCheckFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TallyInstallQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TallyInstallQuery builder.
+func (_q *TallyInstallQuery) Filter() *TallyInstallFilter {
+	return &TallyInstallFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TallyInstallMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TallyInstallMutation builder.
+func (m *TallyInstallMutation) Filter() *TallyInstallFilter {
+	return &TallyInstallFilter{config: m.config, predicateAdder: m}
+}
+
+// TallyInstallFilter provides a generic filtering capability at runtime for TallyInstallQuery.
+type TallyInstallFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TallyInstallFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TallyInstallFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tallyinstall.FieldID))
+}
+
+// WhereTriggerName applies the entql string predicate on the trigger_name field.
+func (f *TallyInstallFilter) WhereTriggerName(p entql.StringP) {
+	f.Where(p.Field(tallyinstall.FieldTriggerName))
+}
+
+// WhereInstalledAt applies the entql time.Time predicate on the installed_at field.
+func (f *TallyInstallFilter) WhereInstalledAt(p entql.TimeP) {
+	f.Where(p.Field(tallyinstall.FieldInstalledAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TimeLimitQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -7366,7 +7432,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -50,6 +50,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
@@ -102,6 +103,7 @@ const (
 	TypeSectorRating              = "SectorRating"
 	TypeServiceProvider           = "ServiceProvider"
 	TypeSpotCheck                 = "SpotCheck"
+	TypeTallyInstall              = "TallyInstall"
 	TypeTimeLimit                 = "TimeLimit"
 )
 
@@ -46200,6 +46202,386 @@ func (m *SpotCheckMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown SpotCheck edge %s", name)
+}
+
+// TallyInstallMutation represents an operation that mutates the TallyInstall nodes in the graph.
+type TallyInstallMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	trigger_name  *string
+	installed_at  *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*TallyInstall, error)
+	predicates    []predicate.TallyInstall
+}
+
+var _ ent.Mutation = (*TallyInstallMutation)(nil)
+
+// tallyinstallOption allows management of the mutation configuration using functional options.
+type tallyinstallOption func(*TallyInstallMutation)
+
+// newTallyInstallMutation creates new mutation for the TallyInstall entity.
+func newTallyInstallMutation(c config, op Op, opts ...tallyinstallOption) *TallyInstallMutation {
+	m := &TallyInstallMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTallyInstall,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTallyInstallID sets the ID field of the mutation.
+func withTallyInstallID(id int) tallyinstallOption {
+	return func(m *TallyInstallMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TallyInstall
+		)
+		m.oldValue = func(ctx context.Context) (*TallyInstall, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TallyInstall.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTallyInstall sets the old TallyInstall of the mutation.
+func withTallyInstall(node *TallyInstall) tallyinstallOption {
+	return func(m *TallyInstallMutation) {
+		m.oldValue = func(context.Context) (*TallyInstall, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TallyInstallMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TallyInstallMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TallyInstallMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TallyInstallMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TallyInstall.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTriggerName sets the "trigger_name" field.
+func (m *TallyInstallMutation) SetTriggerName(s string) {
+	m.trigger_name = &s
+}
+
+// TriggerName returns the value of the "trigger_name" field in the mutation.
+func (m *TallyInstallMutation) TriggerName() (r string, exists bool) {
+	v := m.trigger_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTriggerName returns the old "trigger_name" field's value of the TallyInstall entity.
+// If the TallyInstall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TallyInstallMutation) OldTriggerName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTriggerName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTriggerName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTriggerName: %w", err)
+	}
+	return oldValue.TriggerName, nil
+}
+
+// ResetTriggerName resets all changes to the "trigger_name" field.
+func (m *TallyInstallMutation) ResetTriggerName() {
+	m.trigger_name = nil
+}
+
+// SetInstalledAt sets the "installed_at" field.
+func (m *TallyInstallMutation) SetInstalledAt(t time.Time) {
+	m.installed_at = &t
+}
+
+// InstalledAt returns the value of the "installed_at" field in the mutation.
+func (m *TallyInstallMutation) InstalledAt() (r time.Time, exists bool) {
+	v := m.installed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstalledAt returns the old "installed_at" field's value of the TallyInstall entity.
+// If the TallyInstall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TallyInstallMutation) OldInstalledAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstalledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstalledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstalledAt: %w", err)
+	}
+	return oldValue.InstalledAt, nil
+}
+
+// ResetInstalledAt resets all changes to the "installed_at" field.
+func (m *TallyInstallMutation) ResetInstalledAt() {
+	m.installed_at = nil
+}
+
+// Where appends a list predicates to the TallyInstallMutation builder.
+func (m *TallyInstallMutation) Where(ps ...predicate.TallyInstall) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TallyInstallMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TallyInstallMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TallyInstall, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TallyInstallMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TallyInstallMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TallyInstall).
+func (m *TallyInstallMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TallyInstallMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.trigger_name != nil {
+		fields = append(fields, tallyinstall.FieldTriggerName)
+	}
+	if m.installed_at != nil {
+		fields = append(fields, tallyinstall.FieldInstalledAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TallyInstallMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tallyinstall.FieldTriggerName:
+		return m.TriggerName()
+	case tallyinstall.FieldInstalledAt:
+		return m.InstalledAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TallyInstallMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tallyinstall.FieldTriggerName:
+		return m.OldTriggerName(ctx)
+	case tallyinstall.FieldInstalledAt:
+		return m.OldInstalledAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TallyInstall field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TallyInstallMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tallyinstall.FieldTriggerName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTriggerName(v)
+		return nil
+	case tallyinstall.FieldInstalledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstalledAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TallyInstall field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TallyInstallMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TallyInstallMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TallyInstallMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown TallyInstall numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TallyInstallMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TallyInstallMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TallyInstallMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown TallyInstall nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TallyInstallMutation) ResetField(name string) error {
+	switch name {
+	case tallyinstall.FieldTriggerName:
+		m.ResetTriggerName()
+		return nil
+	case tallyinstall.FieldInstalledAt:
+		m.ResetInstalledAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TallyInstall field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TallyInstallMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TallyInstallMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TallyInstallMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TallyInstallMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TallyInstallMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TallyInstallMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TallyInstallMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TallyInstall unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TallyInstallMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TallyInstall edge %s", name)
 }
 
 // TimeLimitMutation represents an operation that mutates the TimeLimit nodes in the graph.

@@ -42,6 +42,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
@@ -125,6 +126,8 @@ func PolicyOf(typ string) ent.Policy {
 		return serviceprovider.Policy
 	case TypeSpotCheck:
 		return spotcheck.Policy
+	case TypeTallyInstall:
+		return tallyinstall.Policy
 	case TypeTimeLimit:
 		return timelimit.Policy
 	}

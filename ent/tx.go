@@ -90,6 +90,8 @@ type Tx struct {
 	ServiceProvider *ServiceProviderClient
 	// SpotCheck is the client for interacting with the SpotCheck builders.
 	SpotCheck *SpotCheckClient
+	// TallyInstall is the client for interacting with the TallyInstall builders.
+	TallyInstall *TallyInstallClient
 	// TimeLimit is the client for interacting with the TimeLimit builders.
 	TimeLimit *TimeLimitClient
 
@@ -261,6 +263,7 @@ func (tx *Tx) init() {
 	tx.SectorRating = NewSectorRatingClient(tx.config)
 	tx.ServiceProvider = NewServiceProviderClient(tx.config)
 	tx.SpotCheck = NewSpotCheckClient(tx.config)
+	tx.TallyInstall = NewTallyInstallClient(tx.config)
 	tx.TimeLimit = NewTimeLimitClient(tx.config)
 }
 

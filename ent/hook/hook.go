@@ -465,6 +465,18 @@ func (f SpotCheckFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SpotCheckMutation", m)
 }
 
+// The TallyInstallFunc type is an adapter to allow the use of ordinary
+// function as TallyInstall mutator.
+type TallyInstallFunc func(context.Context, *ent.TallyInstallMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TallyInstallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TallyInstallMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TallyInstallMutation", m)
+}
+
 // The TimeLimitFunc type is an adapter to allow the use of ordinary
 // function as TimeLimit mutator.
 type TimeLimitFunc func(context.Context, *ent.TimeLimitMutation) (ent.Value, error)

@@ -47,6 +47,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
@@ -1132,6 +1133,33 @@ func (f TraverseSpotCheck) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SpotCheckQuery", q)
 }
 
+// The TallyInstallFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TallyInstallFunc func(context.Context, *ent.TallyInstallQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TallyInstallFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TallyInstallQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TallyInstallQuery", q)
+}
+
+// The TraverseTallyInstall type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTallyInstall func(context.Context, *ent.TallyInstallQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTallyInstall) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTallyInstall) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TallyInstallQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TallyInstallQuery", q)
+}
+
 // The TimeLimitFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TimeLimitFunc func(context.Context, *ent.TimeLimitQuery) (ent.Value, error)
 
@@ -1238,6 +1266,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ServiceProviderQuery, predicate.ServiceProvider, serviceprovider.OrderOption]{typ: ent.TypeServiceProvider, tq: q}, nil
 	case *ent.SpotCheckQuery:
 		return &query[*ent.SpotCheckQuery, predicate.SpotCheck, spotcheck.OrderOption]{typ: ent.TypeSpotCheck, tq: q}, nil
+	case *ent.TallyInstallQuery:
+		return &query[*ent.TallyInstallQuery, predicate.TallyInstall, tallyinstall.OrderOption]{typ: ent.TypeTallyInstall, tq: q}, nil
 	case *ent.TimeLimitQuery:
 		return &query[*ent.TimeLimitQuery, predicate.TimeLimit, timelimit.OrderOption]{typ: ent.TypeTimeLimit, tq: q}, nil
 	default:

@@ -1623,6 +1623,18 @@ var (
 			},
 		},
 	}
+	// TallyInstallsColumns holds the columns for the "tally_installs" table.
+	TallyInstallsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "trigger_name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "installed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TallyInstallsTable holds the schema information for the "tally_installs" table.
+	TallyInstallsTable = &schema.Table{
+		Name:       "tally_installs",
+		Columns:    TallyInstallsColumns,
+		PrimaryKey: []*schema.Column{TallyInstallsColumns[0]},
+	}
 	// TimeLimitsColumns holds the columns for the "time_limits" table.
 	TimeLimitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1679,6 +1691,7 @@ var (
 		SectorRatingsTable,
 		ServiceProvidersTable,
 		SpotChecksTable,
+		TallyInstallsTable,
 		TimeLimitsTable,
 	}
 )
@@ -1844,6 +1857,9 @@ func init() {
 	SpotChecksTable.ForeignKeys[2].RefTable = NaturalPersonsTable
 	SpotChecksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	TallyInstallsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(167503724544),
 	}
 	TimeLimitsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(103079215104),

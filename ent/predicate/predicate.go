@@ -120,5 +120,8 @@ type ServiceProvider func(*sql.Selector)
 // SpotCheck is the predicate function for spotcheck builders.
 type SpotCheck func(*sql.Selector)
 
+// TallyInstall is the predicate function for tallyinstall builders.
+type TallyInstall func(*sql.Selector)
+
 // TimeLimit is the predicate function for timelimit builders.
 type TimeLimit func(*sql.Selector)

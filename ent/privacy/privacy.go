@@ -1023,6 +1023,30 @@ func (f SpotCheckMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SpotCheckMutation", m)
 }
 
+// The TallyInstallQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TallyInstallQueryRuleFunc func(context.Context, *ent.TallyInstallQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TallyInstallQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TallyInstallQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TallyInstallQuery", q)
+}
+
+// The TallyInstallMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TallyInstallMutationRuleFunc func(context.Context, *ent.TallyInstallMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TallyInstallMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TallyInstallMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TallyInstallMutation", m)
+}
+
 // The TimeLimitQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TimeLimitQueryRuleFunc func(context.Context, *ent.TimeLimitQuery) error
@@ -1158,6 +1182,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SpotCheckQuery:
 		return q.Filter(), nil
+	case *ent.TallyInstallQuery:
+		return q.Filter(), nil
 	case *ent.TimeLimitQuery:
 		return q.Filter(), nil
 	default:
@@ -1242,6 +1268,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ServiceProviderMutation:
 		return m.Filter(), nil
 	case *ent.SpotCheckMutation:
+		return m.Filter(), nil
+	case *ent.TallyInstallMutation:
 		return m.Filter(), nil
 	case *ent.TimeLimitMutation:
 		return m.Filter(), nil

@@ -45,6 +45,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/tallyinstall"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 
 	"entgo.io/ent"
@@ -2791,6 +2792,21 @@ func init() {
 			return nil
 		}
 	}()
+	tallyinstall.Policy = privacy.NewPolicies(schema.TallyInstall{})
+	tallyinstall.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tallyinstall.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	tallyinstallFields := schema.TallyInstall{}.Fields()
+	_ = tallyinstallFields
+	// tallyinstallDescTriggerName is the schema descriptor for trigger_name field.
+	tallyinstallDescTriggerName := tallyinstallFields[0].Descriptor()
+	// tallyinstall.TriggerNameValidator is a validator for the "trigger_name" field. It is called by the builders before save.
+	tallyinstall.TriggerNameValidator = tallyinstallDescTriggerName.Validators[0].(func(string) error)
 	timelimitMixin := schema.TimeLimit{}.Mixin()
 	timelimit.Policy = privacy.NewPolicies(timelimitMixin[0], schema.TimeLimit{})
 	timelimit.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -105,3 +105,25 @@ func (EntityTallyDelta) Policy() ent.Policy { return systemOnly() }
 func (EntityTallyDelta) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll), entsql.Annotation{Table: "entity_tally_deltas"}}
 }
+
+// TallyInstall records that a tally trigger of storage/tally is in place and that the counts
+// it feeds were rebuilt after it was created, in the rebuild's transaction. A trigger without
+// its row was created by an Install that did not finish (stopped, or its rebuild clashed), and
+// the next Install rebuilds: the trigger alone says nothing of the writes before it.
+type TallyInstall struct{ ent.Schema }
+
+// Fields of the TallyInstall.
+func (TallyInstall) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("trigger_name").MaxLen(64).Unique(),
+		field.Time("installed_at").SchemaType(timeType),
+	}
+}
+
+// Policy of the TallyInstall: see EntityTally.
+func (TallyInstall) Policy() ent.Policy { return systemOnly() }
+
+// Annotations of the TallyInstall: not part of the GraphQL API.
+func (TallyInstall) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/creditgraph/creditgraph/derrors"
 )
 
 // Store is the tallies of one database.
@@ -411,7 +412,10 @@ func upsert(ctx context.Context, tx *sql.Tx, d string, ks []key, sums map[key]in
 // entities against change while it counts (a shared lock on every row on MariaDB, SQLite's
 // one writer lock there), so the result is exact even while others write: a write waits and
 // is counted by its delta after.
-func (s *Store) Rebuild(ctx context.Context) error {
+func (s *Store) Rebuild(ctx context.Context) error { return s.rebuild(ctx, nil) }
+
+// rebuild is Rebuild, recording the triggers named in mark as installed in its transaction.
+func (s *Store) rebuild(ctx context.Context, mark []string) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -426,25 +430,9 @@ func (s *Store) Rebuild(ctx context.Context) error {
 		}
 	}
 	// On SQLite the transaction is immediate (storage's DSN): it holds the one writer lock.
-	rows, err := tx.QueryContext(ctx, "SELECT COALESCE(city_code, ''), division_code, COALESCE(risk_tier, ''), COALESCE(credit_grade, ''), entity_kind, status, COUNT(*) FROM market_entities GROUP BY 1, 2, 3, 4, 5, 6")
+	sums, err := sum(ctx, tx, len(Dims), "SELECT COALESCE(city_code, ''), division_code, COALESCE(risk_tier, ''), COALESCE(credit_grade, ''), entity_kind, status, COUNT(*) FROM market_entities GROUP BY 1, 2, 3, 4, 5, 6")
 	if err != nil {
 		return fmt.Errorf("tally: counting the entities: %w", err)
-	}
-	sums := map[key]int64{}
-	for rows.Next() {
-		var (
-			k key
-			n int64
-		)
-		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &n); err != nil {
-			rows.Close()
-			return err
-		}
-		sums[k] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	// Deleting the tallies takes them off the register tallies (their triggers); those are then
 	// cleared whatever they held, and the upsert below refills them.
@@ -461,7 +449,104 @@ func (s *Store) Rebuild(ctx context.Context) error {
 	if err := upsert(ctx, tx, s.Dialect, ks, sums); err != nil {
 		return err
 	}
+	if err := s.markInstalled(ctx, tx, mark); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// rebuildRegister refills the register tallies from entity_tallies, which hold the same counts
+// by more dimensions: a few thousand rows where Rebuild counts every entity. It holds the
+// tally rows against the compactors while it reads them (a shared lock on every row and the
+// gaps between on MariaDB, the writer lock on SQLite); a compactor that folds after it changes
+// the register tallies through their triggers.
+func (s *Store) rebuildRegister(ctx context.Context, mark []string) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	lock := ""
+	if s.Dialect == dialect.MySQL {
+		lock = " LOCK IN SHARE MODE"
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM entity_tallies FORCE INDEX (PRIMARY)"+lock).Scan(&n); err != nil {
+			return fmt.Errorf("tally: holding the tallies: %w", err)
+		}
+	}
+	reg := dims(registerDims)
+	sums, err := sum(ctx, tx, len(registerDims), "SELECT "+reg+", SUM(n) FROM entity_tallies GROUP BY "+reg+lock)
+	if err != nil {
+		return fmt.Errorf("tally: summing the tallies: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM entity_register_tallies"); err != nil {
+		return fmt.Errorf("tally: clearing the register tallies: %w", err)
+	}
+	ks := make([]key, 0, len(sums))
+	for k, n := range sums {
+		if n != 0 {
+			ks = append(ks, k)
+		}
+	}
+	slices.SortFunc(ks, func(a, b key) int { return slices.Compare(a[:], b[:]) })
+	for chunk := range slices.Chunk(ks, 500) {
+		args := make([]any, 0, len(chunk)*(len(registerDims)+1))
+		for _, k := range chunk {
+			for _, v := range k[:len(registerDims)] {
+				args = append(args, v)
+			}
+			args = append(args, sums[k])
+		}
+		q := "INSERT INTO entity_register_tallies (" + reg + ", n) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)), ", ")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("tally: filling the register tallies: %w", err)
+		}
+	}
+	if err := s.markInstalled(ctx, tx, mark); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// sum reads rows of n key columns and a count into sums by key (the key's first n places).
+func sum(ctx context.Context, tx *sql.Tx, n int, q string) (map[key]int64, error) {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sums := map[key]int64{}
+	for rows.Next() {
+		var (
+			k key
+			c int64
+		)
+		dest := make([]any, 0, n+1)
+		for i := range n {
+			dest = append(dest, &k[i])
+		}
+		if err := rows.Scan(append(dest, &c)...); err != nil {
+			return nil, err
+		}
+		sums[k] += c
+	}
+	return sums, rows.Err()
+}
+
+// markInstalled records in tx that the named triggers are in place and their counts rebuilt.
+func (s *Store) markInstalled(ctx context.Context, tx *sql.Tx, names []string) error {
+	upsert := " ON CONFLICT (trigger_name) DO UPDATE SET installed_at = excluded.installed_at"
+	if s.Dialect == dialect.MySQL {
+		upsert = " ON DUPLICATE KEY UPDATE installed_at = VALUES(installed_at)"
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO tally_installs (trigger_name, installed_at) VALUES (?, ?)"+upsert, name, now); err != nil {
+			return fmt.Errorf("tally: recording trigger %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func dimList() string { return dims(Dims) }
@@ -542,9 +627,13 @@ func tallyRow(which string) string {
 	return strings.Join(s, ", ")
 }
 
-// Install creates the triggers that are missing and, when it created any, rebuilds the
-// tallies from the entities already stored. It is idempotent; storage.Migrate runs it after
-// the tables exist.
+// Install creates the triggers that are missing and rebuilds the counts they feed from what
+// is already stored. A trigger counts as installed once the rebuild after its creation has
+// committed (its row in tally_installs, written in the rebuild's transaction): an Install
+// that stopped between the two, or whose rebuild clashed, is finished by the next. When only
+// the register tallies' triggers are new, their counts are summed from entity_tallies rather
+// than from every entity. A rebuild that clashes with a writer is run again a few times. It
+// is idempotent; storage.Migrate runs it after the tables exist.
 func (s *Store) Install(ctx context.Context) error {
 	ts := triggers(s.Dialect)
 	names := make([]any, 0, len(ts))
@@ -552,23 +641,64 @@ func (s *Store) Install(ctx context.Context) error {
 		names = append(names, name)
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
-	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (" + marks + ")"
+	q := "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (" + marks + ")"
 	if s.Dialect == dialect.MySQL {
-		q = "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME IN (" + marks + ")"
+		q = "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME IN (" + marks + ")"
 	}
-	var have int
-	if err := s.DB.QueryRowContext(ctx, q, names...).Scan(&have); err != nil {
+	present, err := s.names(ctx, q, names...)
+	if err != nil {
 		return fmt.Errorf("tally: looking for the triggers: %w", err)
 	}
-	if have == len(ts) {
+	installed, err := s.names(ctx, "SELECT trigger_name FROM tally_installs")
+	if err != nil {
+		return fmt.Errorf("tally: reading the installed triggers: %w", err)
+	}
+	var unfinished []string
+	for name := range ts {
+		if !present[name] || !installed[name] {
+			unfinished = append(unfinished, name)
+		}
+	}
+	if len(unfinished) == 0 {
 		return nil
 	}
-	for name, stmt := range ts {
-		if _, err := s.DB.ExecContext(ctx, stmt); err != nil {
+	slices.Sort(unfinished)
+	for _, name := range unfinished {
+		if _, err := s.DB.ExecContext(ctx, ts[name]); err != nil { // IF NOT EXISTS
 			return fmt.Errorf("tally: creating trigger %s: %w", name, err)
 		}
 	}
-	return s.Rebuild(ctx)
+	rebuild := s.rebuild
+	if !slices.ContainsFunc(unfinished, func(name string) bool { return !strings.HasPrefix(name, "entity_tallies_register_") }) {
+		rebuild = s.rebuildRegister
+	}
+	for n := 1; ; n++ {
+		err := rebuild(ctx, unfinished)
+		if err == nil || !derrors.WriteClash(err) || n == maxRebuilds || !derrors.AfterClash(ctx, n) {
+			return err
+		}
+	}
+}
+
+// maxRebuilds is how many times Install runs a rebuild that clashed with a writer.
+const maxRebuilds = 5
+
+// names runs q and answers the first column of its rows as a set.
+func (s *Store) names(ctx context.Context, q string, args ...any) (map[string]bool, error) {
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	set := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		set[name] = true
+	}
+	return set, rows.Err()
 }
 
 // Keep compacts every interval until ctx ends, folding deltas in chunks of compactChunk until
