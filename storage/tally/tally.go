@@ -430,7 +430,7 @@ func (s *Store) rebuild(ctx context.Context, mark []string) error {
 		}
 	}
 	// On SQLite the transaction is immediate (storage's DSN): it holds the one writer lock.
-	sums, err := sum(ctx, tx, len(Dims), "SELECT COALESCE(city_code, ''), division_code, COALESCE(risk_tier, ''), COALESCE(credit_grade, ''), entity_kind, status, COUNT(*) FROM market_entities GROUP BY 1, 2, 3, 4, 5, 6")
+	sums, err := sum(ctx, tx, len(Dims), entityCounts)
 	if err != nil {
 		return fmt.Errorf("tally: counting the entities: %w", err)
 	}
@@ -511,12 +511,17 @@ func (s *Store) rebuildRegister(ctx context.Context, mark []string) error {
 
 // sum reads rows of n key columns and a count into sums by key (the key's first n places).
 func sum(ctx context.Context, tx *sql.Tx, n int, q string) (map[key]int64, error) {
+	sums := map[key]int64{}
+	return sums, addUp(ctx, tx, sums, n, q)
+}
+
+// addUp adds the counts of q's rows, n key columns and a count, to sums.
+func addUp(ctx context.Context, tx *sql.Tx, sums map[key]int64, n int, q string) error {
 	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	sums := map[key]int64{}
 	for rows.Next() {
 		var (
 			k key
@@ -527,11 +532,79 @@ func sum(ctx context.Context, tx *sql.Tx, n int, q string) (map[key]int64, error
 			dest = append(dest, &k[i])
 		}
 		if err := rows.Scan(append(dest, &c)...); err != nil {
-			return nil, err
+			return err
 		}
 		sums[k] += c
 	}
-	return sums, rows.Err()
+	return rows.Err()
+}
+
+// entityCounts is the query that counts market_entities by the whole key.
+const entityCounts = "SELECT COALESCE(city_code, ''), division_code, COALESCE(risk_tier, ''), COALESCE(credit_grade, ''), entity_kind, status, COUNT(*) FROM market_entities GROUP BY 1, 2, 3, 4, 5, 6"
+
+// verify records the named triggers, which are in place, as installed when the counts they
+// feed agree with counting the entities; it answers whether they did. It reads one snapshot
+// and locks nothing, so writers go on: where the counts agree at a moment when the triggers
+// were already in place, the triggers keep them. That is a database of the build before
+// tally_installs, whose Install finished; one whose Install stopped before its rebuild
+// disagrees (unless nothing was written before its triggers) and is rebuilt.
+func (s *Store) verify(ctx context.Context, mark []string) (bool, error) {
+	var opts *sql.TxOptions
+	if s.Dialect == dialect.MySQL {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead} // one snapshot for every read
+	}
+	tx, err := s.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	want, err := sum(ctx, tx, len(Dims), entityCounts)
+	if err != nil {
+		return false, fmt.Errorf("tally: counting the entities: %w", err)
+	}
+	got := map[key]int64{}
+	for _, q := range []string{
+		"SELECT " + dimList() + ", n FROM entity_tallies",
+		"SELECT " + dimList() + ", SUM(n) FROM entity_tally_deltas GROUP BY " + dimList(),
+	} {
+		if err := addUp(ctx, tx, got, len(Dims), q); err != nil {
+			return false, fmt.Errorf("tally: reading the tallies: %w", err)
+		}
+	}
+	register, err := sum(ctx, tx, len(registerDims), "SELECT "+dims(registerDims)+", n FROM entity_register_tallies")
+	if err != nil {
+		return false, fmt.Errorf("tally: reading the register tallies: %w", err)
+	}
+	wantRegister := map[key]int64{}
+	for k, n := range want {
+		var r key
+		for i, p := range lockPositions[:len(registerDims)] {
+			r[i] = k[p]
+		}
+		wantRegister[r] += n
+	}
+	if !sameCounts(got, want) || !sameCounts(register, wantRegister) {
+		return false, nil
+	}
+	if err := s.markInstalled(ctx, tx, mark); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// sameCounts reports whether a and b hold the same counts, a key missing counting as 0.
+func sameCounts(a, b map[key]int64) bool {
+	for k, n := range a {
+		if b[k] != n {
+			return false
+		}
+	}
+	for k, n := range b {
+		if a[k] != n {
+			return false
+		}
+	}
+	return true
 }
 
 // markInstalled records in tx that the named triggers are in place and their counts rebuilt.
@@ -630,10 +703,12 @@ func tallyRow(which string) string {
 // Install creates the triggers that are missing and rebuilds the counts they feed from what
 // is already stored. A trigger counts as installed once the rebuild after its creation has
 // committed (its row in tally_installs, written in the rebuild's transaction): an Install
-// that stopped between the two, or whose rebuild clashed, is finished by the next. When only
-// the register tallies' triggers are new, their counts are summed from entity_tallies rather
-// than from every entity. A rebuild that clashes with a writer is run again a few times. It
-// is idempotent; storage.Migrate runs it after the tables exist.
+// that stopped between the two, or whose rebuild clashed, is finished by the next. Triggers
+// in place but not recorded are recorded without a rebuild when the counts agree with the
+// entities (verify, which locks nothing). When only the register tallies' triggers are new,
+// their counts are summed from entity_tallies rather than from every entity. A rebuild that
+// clashes with a writer is run again a few times. It is idempotent; storage.Migrate runs it
+// after the tables exist.
 func (s *Store) Install(ctx context.Context) error {
 	ts := triggers(s.Dialect)
 	names := make([]any, 0, len(ts))
@@ -654,15 +729,23 @@ func (s *Store) Install(ctx context.Context) error {
 		return fmt.Errorf("tally: reading the installed triggers: %w", err)
 	}
 	var unfinished []string
+	missing := false
 	for name := range ts {
 		if !present[name] || !installed[name] {
 			unfinished = append(unfinished, name)
+			missing = missing || !present[name]
 		}
 	}
 	if len(unfinished) == 0 {
 		return nil
 	}
 	slices.Sort(unfinished)
+	if !missing {
+		// Every trigger is in place; some were never recorded as installed.
+		if ok, err := s.verify(ctx, unfinished); err != nil || ok {
+			return err
+		}
+	}
 	for _, name := range unfinished {
 		if _, err := s.DB.ExecContext(ctx, ts[name]); err != nil { // IF NOT EXISTS
 			return fmt.Errorf("tally: creating trigger %s: %w", name, err)

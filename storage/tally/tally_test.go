@@ -189,6 +189,14 @@ func TestTalliesExactUnderConcurrentWrites(t *testing.T) {
 					if w == 0 && i == 30 {
 						retried(t, "rebuild", func() error { return db.Tallies.Rebuild(ctx) })
 					}
+					if w == 2 && i == 20 {
+						// A start of the first build with tally_installs, over the database of
+						// the build before it, while others write: the counts are right.
+						if _, err := db.SQL.Exec("DELETE FROM tally_installs"); err != nil {
+							t.Error(err)
+						}
+						retried(t, "install", func() error { return db.Tallies.Install(ctx) })
+					}
 					if w == 1 && i == 40 {
 						// The register tallies' triggers are installed while others write and
 						// compact: a cluster whose first server of a new build starts. Folds
@@ -245,6 +253,18 @@ func TestTalliesExactUnderConcurrentWrites(t *testing.T) {
 		unfinished(t, db, entityTriggers, "UPDATE entity_tallies SET n = n + 3")
 		exact(t, db, "after Install following one that stopped before the rebuild")
 
+		// The database of the build before tally_installs: every trigger in place and none
+		// recorded, the counts right. Install records the triggers and rewrites no tally.
+		before := tallyRows(t, db)
+		unfinished(t, db, entityTriggers+" "+registerTriggers)
+		exact(t, db, "after Install over the database of the build before tally_installs")
+		if after := tallyRows(t, db); after != before {
+			t.Fatalf("Install rewrote tallies that were right:\nbefore %s\nafter  %s", before, after)
+		}
+		if n := storagetest.Count(t, db, "tally_installs", ""); n != 6 {
+			t.Fatalf("%d triggers recorded as installed, want 6", n)
+		}
+
 		// Install on a database whose triggers are gone (an older version's) recounts, and
 		// so it does register tallies that hold anything.
 		reinstall(t, db, entityTriggers+" "+registerTriggers,
@@ -274,6 +294,28 @@ func retried(t *testing.T, what string, f func() error) {
 			return
 		}
 	}
+}
+
+// tallyRows lists the tally and register tally rows with their ids: a rebuild writes them anew.
+func tallyRows(t *testing.T, db *storage.DB) string {
+	t.Helper()
+	var out []string
+	for _, q := range []string{"SELECT id, n FROM entity_tallies ORDER BY id", "SELECT id, n FROM entity_register_tallies ORDER BY id"} {
+		rows, err := db.SQL.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%d:%d", id, n))
+		}
+		rows.Close()
+		out = append(out, "|")
+	}
+	return strings.Join(out, " ")
 }
 
 // unfinished leaves the named triggers as an Install that stopped before its rebuild
