@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,6 +24,30 @@ type Faults struct {
 	match       string
 	skip, times int
 	merr        error
+	// capture records the statements containing it, with their arguments.
+	capture  string
+	captured []Statement
+}
+
+// Statement is a statement's text and arguments as ent sent them.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// Capture records from now on the statements whose text contains match, in a transaction or
+// outside one, with their arguments; Captured returns them.
+func (f *Faults) Capture(match string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.capture, f.captured = match, nil
+}
+
+// Captured is the statements recorded since Capture.
+func (f *Faults) Captured() []Statement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.captured)
 }
 
 // FailMatching makes the next times statements whose text contains match return err, in a
@@ -38,10 +63,15 @@ func (f *Faults) FailMatchingAfter(match string, skip, times int, err error) {
 	f.match, f.skip, f.times, f.merr = match, skip, times, err
 }
 
-// matching returns the error a statement is to fail with by FailMatching, if any.
-func (f *Faults) matching(query string) error {
+// matching returns the error a statement is to fail with by FailMatching, if any, and
+// records it when Capture asked for it.
+func (f *Faults) matching(query string, args any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.capture != "" && strings.Contains(query, f.capture) {
+		list, _ := args.([]any)
+		f.captured = append(f.captured, Statement{Query: query, Args: slices.Clone(list)})
+	}
 	if f.times > 0 && strings.Contains(query, f.match) {
 		if f.skip > 0 {
 			f.skip--
@@ -123,21 +153,21 @@ func (d faultDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.
 }
 
 func (d faultDriver) Exec(ctx context.Context, query string, args, v any) error {
-	if err := d.f.matching(query); err != nil {
+	if err := d.f.matching(query, args); err != nil {
 		return err
 	}
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
 func (d faultDriver) Query(ctx context.Context, query string, args, v any) error {
-	if err := d.f.matching(query); err != nil {
+	if err := d.f.matching(query, args); err != nil {
 		return err
 	}
 	return d.Driver.Query(ctx, query, args, v)
 }
 
 func (d faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := d.f.matching(query); err != nil {
+	if err := d.f.matching(query, args); err != nil {
 		return nil, err
 	}
 	return d.Driver.(interface {
@@ -146,7 +176,7 @@ func (d faultDriver) ExecContext(ctx context.Context, query string, args ...any)
 }
 
 func (d faultDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := d.f.matching(query); err != nil {
+	if err := d.f.matching(query, args); err != nil {
 		return nil, err
 	}
 	return d.Driver.(interface {
@@ -164,8 +194,8 @@ type faultTx struct {
 }
 
 // next counts a statement and returns the error it is to fail with, if any.
-func (t *faultTx) next(query string) error {
-	if err := t.f.matching(query); err != nil {
+func (t *faultTx) next(query string, args any) error {
+	if err := t.f.matching(query, args); err != nil {
 		t.failed = err
 		return err
 	}
@@ -184,21 +214,21 @@ func (t *faultTx) next(query string) error {
 }
 
 func (t *faultTx) Exec(ctx context.Context, query string, args, v any) error {
-	if err := t.next(query); err != nil {
+	if err := t.next(query, args); err != nil {
 		return err
 	}
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
 func (t *faultTx) Query(ctx context.Context, query string, args, v any) error {
-	if err := t.next(query); err != nil {
+	if err := t.next(query, args); err != nil {
 		return err
 	}
 	return t.Tx.Query(ctx, query, args, v)
 }
 
 func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.next(query); err != nil {
+	if err := t.next(query, args); err != nil {
 		return nil, err
 	}
 	return t.Tx.(interface {
@@ -207,7 +237,7 @@ func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t *faultTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := t.next(query); err != nil {
+	if err := t.next(query, args); err != nil {
 		return nil, err
 	}
 	return t.Tx.(interface {
