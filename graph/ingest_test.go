@@ -1,13 +1,17 @@
 package graph_test
 
 import (
+	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -369,4 +373,125 @@ func TestConcurrentWritesLeaveEvaluationsCurrent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A batch looks up the source keys it names that are stored already by probing the
+// department's unique source key once for each: on MariaDB the statement is run again under
+// ANALYZE (after the batch, so it finds every key) and may plan no more probes of the whole key,
+// and read no more index entries, than a batch names keys, and join no list as a derived
+// table; on SQLite its plan must search the index by all three columns. Batches of the largest
+// size the API takes, over one source system and over two, re-send rows of earlier ones, which
+// must come back as stored.
+func TestSourceKeyLookupsProbeOnlyTheirKeys(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		env := newEnvWith(t, e, 60, storage.Options{Wrap: faults.Wrap})
+		clerk := env.as("demo-market-clerk")
+		type result struct {
+			CreateAdministrativePenalties []struct{ ID, SourceRecordID string }
+		}
+		send := func(rows []map[string]any) result {
+			var r result
+			clerk.mustData(createPenaltiesQ, map[string]any{"in": rows}, &r)
+			return r
+		}
+		// sameIDs fails unless the first n rows of got are the stored rows of want.
+		sameIDs := func(got, want result, n int) {
+			t.Helper()
+			for i := range n {
+				if got.CreateAdministrativePenalties[i].ID != want.CreateAdministrativePenalties[i].ID {
+					t.Fatalf("re-sent row %d: id %s, want the stored %s", i, got.CreateAdministrativePenalties[i].ID, want.CreateAdministrativePenalties[i].ID)
+				}
+			}
+		}
+		faults.Capture("source_record_id")
+		k := send(penaltyBatch(env, ledger.MaxBatch, "K"))
+		second := penaltyBatch(env, ledger.MaxBatch, "L") // over two source systems
+		for i := 1; i < len(second); i += 2 {
+			second[i]["sourceSystem"] = "ingest-test-2"
+		}
+		l := send(second)
+		// The largest batch the API takes, one source system, a tenth of it sent before.
+		rows := penaltyBatch(env, ledger.MaxBatch, "M")
+		again := penaltyBatch(env, ledger.MaxBatch/10, "K")
+		copy(rows, again)
+		sameIDs(send(rows), k, len(again))
+		if n := env.count("administrative_penalties", "source_record_id LIKE 'M-%'"); n != len(rows)-len(again) {
+			t.Fatalf("%d new penalties stored, want %d", n, len(rows)-len(again))
+		}
+		// Rows of both source systems sent again come back as stored, each from its own.
+		sameIDs(send(second[:20]), l, 20)
+		const fullKey = "780" // department_id, source_system and source_record_id, in bytes
+		lookups := 0
+		for _, s := range faults.Captured() {
+			if !strings.HasPrefix(s.Query, "SELECT") || !strings.Contains(s.Query, "administrative_penalties") {
+				continue
+			}
+			lookups++
+			if e.Name == "sqlite" {
+				for _, step := range plan(t, env, "EXPLAIN QUERY PLAN "+s.Query, s.Args, 3) {
+					if strings.Contains(step, "administrative_penalties") && !strings.Contains(step, "(department_id=? AND source_system=? AND source_record_id=?)") {
+						t.Errorf("lookup searches %q:\n%s", step, s.Query)
+					}
+				}
+				continue
+			}
+			for _, step := range plan(t, env, "ANALYZE "+s.Query, s.Args, -1) {
+				fields := strings.Split(step, "\t") // id, select_type, table, type, …, rows, r_rows, …
+				if strings.HasPrefix(fields[2], "<") {
+					t.Errorf("lookup joins %s:\n%s", fields[2], s.Query)
+				}
+				if fields[2] == "administrative_penalties" {
+					// rows: the probes planned (one a key on the unique index); r_rows: the
+					// entries read, run after the batch committed, so every key is found.
+					probes, _ := strconv.ParseFloat(fields[8], 64)
+					read, _ := strconv.ParseFloat(fields[9], 64)
+					if probes > ledger.MaxBatch || read > ledger.MaxBatch || fields[6] != fullKey {
+						t.Errorf("lookup of at most %d keys: %v probes planned, %v entries read, access %s, key length %s (the whole key is %s)",
+							ledger.MaxBatch, probes, read, fields[3], fields[6], fullKey)
+					}
+				}
+			}
+		}
+		if lookups == 0 {
+			t.Fatal("no lookup by source key was seen")
+		}
+	})
+}
+
+// plan runs an EXPLAIN or ANALYZE statement and returns its rows, columns joined by tabs (only
+// column col when col >= 0).
+func plan(t *testing.T, env *testEnv, q string, args []any, col int) []string {
+	t.Helper()
+	rows, err := env.db.SQL.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		for i, v := range vals {
+			if col < 0 || i == col {
+				fields = append(fields, v.String)
+			}
+		}
+		out = append(out, strings.Join(fields, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
