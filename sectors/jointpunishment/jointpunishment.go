@@ -174,28 +174,42 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 		}
 		return cat.matches(l, e, KindPerson, purpose, via), nil
 	}
-	own, err := c.ListEntry.Query().Where(listentry.PersonID(personID), publicity.ActiveListing(day)).WithDepartment().All(ctx)
+	// Every role the person ever held: which of them reach a listing depends on the listing's
+	// date, not on today.
+	roles, err := c.EntityRole.Query().Where(entityrole.PersonID(personID)).Order(ent.Asc(entityrole.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The person's own listings and those of every entity the person held a role in, in one
+	// read; most people reach none, and then nothing else is read.
+	held := make([]int, 0, len(roles))
+	for _, r := range roles {
+		held = append(held, r.EntityID)
+	}
+	whose := listentry.PersonID(personID)
+	if len(held) > 0 {
+		whose = listentry.Or(whose, listentry.EntityIDIn(held...))
+	}
+	lists, err := c.ListEntry.Query().Where(whose, publicity.ActiveListing(day)).WithDepartment().
+		Order(ent.Asc(listentry.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Restriction
-	for _, l := range own {
-		found, err := match(l, nil, "SELF")
-		if err != nil {
-			return nil, err
+	ofEntity := map[int][]*ent.ListEntry{}
+	for _, l := range lists {
+		if l.PersonID == personID {
+			found, err := match(l, nil, "SELF")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, found...)
 		}
-		out = append(out, found...)
+		if l.EntityID != 0 {
+			ofEntity[l.EntityID] = append(ofEntity[l.EntityID], l)
+		}
 	}
-	// Every role the person ever held: which of them reach a listing depends on the listing's
-	// date, not on today.
-	roles, err := c.EntityRole.Query().Where(entityrole.PersonID(personID)).
-		WithEntity(func(q *ent.MarketEntityQuery) {
-			q.WithListEntries(func(q *ent.ListEntryQuery) { q.Where(publicity.ActiveListing(day)).WithDepartment() })
-		}).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(own) == 0 && len(roles) == 0 {
+	if len(roles) == 0 && len(lists) == 0 {
 		// A listing or a role names a person that exists (foreign keys), so only a person with
 		// neither is looked up: an unknown ID is not found. The public may ask about a
 		// person's restrictions but is shown no person: for it an unknown ID answers as one of
@@ -209,9 +223,15 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 		}
 		return nil, nil
 	}
+	// The listings a role reaches: held on the listing date, the person given prior notice.
+	type reach struct {
+		role *ent.EntityRole
+		l    *ent.ListEntry
+	}
+	var reached []reach
 	var noticed map[priornotice.Kind]bool // read once, when a listing first needs it
 	for _, r := range roles {
-		for _, l := range r.Edges.Entity.Edges.ListEntries {
+		for _, l := range ofEntity[r.EntityID] {
 			if !heldOn(r, l.ListedOn) {
 				continue // appointed after the listing, or gone before it
 			}
@@ -223,12 +243,31 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 			if !noticed[priornotice.Kind{ListType: string(l.ListType), Sector: l.Sector}] {
 				continue // not yet given prior notice (§7)
 			}
-			found, err := match(l, r.Edges.Entity, string(r.Role))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, found...)
+			reached = append(reached, reach{r, l})
 		}
+	}
+	if len(reached) == 0 {
+		return out, nil
+	}
+	// The entities of the listings reached, read whole: a restriction answers with its entity.
+	ids := make([]int, len(reached))
+	for i, x := range reached {
+		ids[i] = x.l.EntityID
+	}
+	ents, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int]*ent.MarketEntity, len(ents))
+	for _, e := range ents {
+		byID[e.ID] = e
+	}
+	for _, x := range reached {
+		found, err := match(x.l, byID[x.l.EntityID], string(x.role.Role))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
 	}
 	return out, nil
 }
