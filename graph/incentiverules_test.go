@@ -254,10 +254,7 @@ func incentivesOracle(t *testing.T, env *testEnv) (map[string][]string, map[int]
 	}
 	rows.Close()
 	withheld := map[int]bool{}
-	rows, err = env.db.SQL.Query(`SELECT entity_id FROM list_entries WHERE entity_id IS NOT NULL AND status = 'PUBLISHED'
-		AND under_objection = FALSE AND (exemption IS NULL OR exemption = '') AND removed_on IS NULL AND SUBSTR(listed_on, 1, 10) <= ?
-		AND (planned_end_on IS NULL OR SUBSTR(planned_end_on, 1, 10) >= ?) AND (measures_end_on IS NULL OR SUBSTR(measures_end_on, 1, 10) >= ?)`,
-		today, today, today)
+	rows, err = env.db.SQL.Query(`SELECT l.entity_id FROM list_entries l WHERE l.entity_id IS NOT NULL AND `+listingInForce, today, today, today)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -192,6 +192,12 @@ func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 	})
 }
 
+// listingInForce is the oracles' own statement of a listing in force on a day (domain.md §4,
+// §8), over list_entries named l; its three parameters are the day as YYYY-MM-DD.
+const listingInForce = `l.status = 'PUBLISHED' AND l.under_objection = FALSE AND (l.exemption IS NULL OR l.exemption = '')
+	AND l.removed_on IS NULL AND SUBSTR(l.listed_on, 1, 10) <= ? AND (l.planned_end_on IS NULL OR SUBSTR(l.planned_end_on, 1, 10) >= ?)
+	AND (l.measures_end_on IS NULL OR SUBSTR(l.measures_end_on, 1, 10) >= ?)`
+
 // personRestrictionsOracle reads the rows back by SQL and applies the rules: "person purpose"
 // → "via decisionNo uscc measure" lines; how many role and listing pairs each date or notice
 // rule kept apart; and how many were joined on a role's first or last day.
@@ -234,9 +240,7 @@ func personRestrictionsOracle(t *testing.T, env *testEnv) (want map[string][]str
 	rows, err = env.db.SQL.Query(`SELECT COALESCE(l.entity_id, 0), COALESCE(l.person_id, 0), l.list_type, d.sector, SUBSTR(l.listed_on, 1, 10),
 		l.decision_no, COALESCE(e.uscc, '') FROM list_entries l JOIN departments d ON d.id = l.department_id
 		LEFT JOIN market_entities e ON e.id = l.entity_id
-		WHERE l.status = 'PUBLISHED' AND l.under_objection = FALSE AND (l.exemption IS NULL OR l.exemption = '') AND l.removed_on IS NULL
-		AND SUBSTR(l.listed_on, 1, 10) <= ? AND (l.planned_end_on IS NULL OR SUBSTR(l.planned_end_on, 1, 10) >= ?)
-		AND (l.measures_end_on IS NULL OR SUBSTR(l.measures_end_on, 1, 10) >= ?)`, today, today, today)
+		WHERE `+listingInForce, today, today, today)
 	if err != nil {
 		t.Fatal(err)
 	}
