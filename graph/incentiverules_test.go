@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -86,18 +85,11 @@ func TestIncentivesAreTheCatalogueOverTheRows(t *testing.T) {
 				// Some not in force each way, some recognised only today or tomorrow.
 				set := []string{"under_objection = TRUE", "removed_on = ?", "status = 'WITHDRAWN'", "recognised_on = ?", "recognised_on = ?",
 					"", "", ""}[r.IntN(8)]
-				var args []any
-				switch {
-				case set == "removed_on = ?":
-					args = append(args, date(1))
-				case set == "recognised_on = ?":
-					args = append(args, date(r.IntN(2)-1)) // today or tomorrow
+				day := date(1) // removed yesterday
+				if set == "recognised_on = ?" {
+					day = date(r.IntN(2) - 1) // today or tomorrow
 				}
-				if set != "" {
-					if _, err := env.db.SQL.Exec(`UPDATE red_list_entries SET `+set+` WHERE decision_no = ?`, append(args, no)...); err != nil {
-						t.Fatal(err)
-					}
-				}
+				setRow(t, env, "red_list_entries", set, no, day)
 			}
 		}
 		// A listing in force withholds every incentive; one removed, or under objection, does not.
@@ -108,15 +100,7 @@ func TestIncentivesAreTheCatalogueOverTheRows(t *testing.T) {
 				SetListedOn(date(20)).SetReason("r").SetBasis("b").SetDecisionNo(no).Save(ctx); err != nil {
 				t.Fatalf("listing: %v", err)
 			}
-			if set != "" {
-				var args []any
-				if strings.Contains(set, "?") {
-					args = append(args, date(1))
-				}
-				if _, err := env.db.SQL.Exec(`UPDATE list_entries SET `+set+` WHERE decision_no = ?`, append(args, no)...); err != nil {
-					t.Fatal(err)
-				}
-			}
+			setRow(t, env, "list_entries", set, no, date(1))
 		}
 		// Catalogue measures beginning and ending on, and beside, today, beside the stored ones.
 		purposes := []string{"LICENSING", "FINANCING", "INSPECTION", "HONOURS"}

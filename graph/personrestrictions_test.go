@@ -146,16 +146,7 @@ func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 		for _, no := range listed {
 			set := []string{"removed_on = ?", "planned_end_on = ?", "measures_end_on = ?", "under_objection = TRUE",
 				"exemption = 'EPIDEMIC'", "", ""}[r.IntN(7)]
-			if set == "" {
-				continue
-			}
-			args := []any{}
-			if strings.Contains(set, "?") {
-				args = append(args, date(1))
-			}
-			if _, err := env.db.SQL.Exec(`UPDATE list_entries SET `+set+` WHERE decision_no = ?`, append(args, no)...); err != nil {
-				t.Fatal(err)
-			}
+			setRow(t, env, "list_entries", set, no, date(1))
 		}
 
 		want, spared, edges := personRestrictionsOracle(t, env)
@@ -190,6 +181,22 @@ func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 			t.Fatalf("the generated rows restrict through %v and spare %v: want SELF and two roles, some spared by each rule, some reached on a role's first and last day (%v)", reached, spared, edges)
 		}
 	})
+}
+
+// setRow sets one generated row's column by SQL, the way no API would (set is "col = value",
+// or "col = ?" for day; empty sets nothing): the oracles' rows in each state a rule looks at.
+func setRow(t *testing.T, env *testEnv, table, set, decisionNo string, day time.Time) {
+	t.Helper()
+	if set == "" {
+		return
+	}
+	var args []any
+	if strings.Contains(set, "?") {
+		args = append(args, day)
+	}
+	if _, err := env.db.SQL.Exec(`UPDATE `+table+` SET `+set+` WHERE decision_no = ?`, append(args, decisionNo)...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // listingInForce is the oracles' own statement of a listing in force on a day (domain.md §4,
