@@ -266,7 +266,7 @@ func Predicate(t vocab.RecordType, day time.Time) entql.P {
 		return entql.And(published, entql.FieldNil("removed_on"),
 			entql.Or(entql.FieldNil("planned_end_on"), entql.FieldGTE("planned_end_on", day)))
 	case vocab.RecordRating:
-		return entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", day))
+		return entql.And(published, entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", day)))
 	case vocab.RecordCommitment:
 		return entql.And(published, entql.FieldGTE("publicity_deadline", day))
 	case vocab.RecordRedList:
