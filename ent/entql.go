@@ -563,6 +563,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldExtendsToRoles:         {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldExtendsToRoles},
 			jointpunishmentmeasure.FieldPurposes:               {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldPurposes},
 			jointpunishmentmeasure.FieldSubjectKinds:           {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldSubjectKinds},
+			jointpunishmentmeasure.FieldEffectiveFrom:          {Type: field.TypeTime, Column: jointpunishmentmeasure.FieldEffectiveFrom},
+			jointpunishmentmeasure.FieldEffectiveTo:            {Type: field.TypeTime, Column: jointpunishmentmeasure.FieldEffectiveTo},
 		},
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
@@ -4632,6 +4634,16 @@ func (f *JointPunishmentMeasureFilter) WherePurposes(p entql.BytesP) {
 // WhereSubjectKinds applies the entql json.RawMessage predicate on the subject_kinds field.
 func (f *JointPunishmentMeasureFilter) WhereSubjectKinds(p entql.BytesP) {
 	f.Where(p.Field(jointpunishmentmeasure.FieldSubjectKinds))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *JointPunishmentMeasureFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldEffectiveFrom))
+}
+
+// WhereEffectiveTo applies the entql time.Time predicate on the effective_to field.
+func (f *JointPunishmentMeasureFilter) WhereEffectiveTo(p entql.TimeP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldEffectiveTo))
 }
 
 // WhereHasApplications applies a predicate to check if query has an edge applications.

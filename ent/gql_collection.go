@@ -3304,6 +3304,16 @@ func (_q *JointPunishmentMeasureQuery) collectField(ctx context.Context, oneNode
 				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldSubjectKinds)
 				fieldSeen[jointpunishmentmeasure.FieldSubjectKinds] = struct{}{}
 			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldEffectiveFrom)
+				fieldSeen[jointpunishmentmeasure.FieldEffectiveFrom] = struct{}{}
+			}
+		case "effectiveTo":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldEffectiveTo]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldEffectiveTo)
+				fieldSeen[jointpunishmentmeasure.FieldEffectiveTo] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

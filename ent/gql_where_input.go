@@ -8629,6 +8629,30 @@ type JointPunishmentMeasureWhereInput struct {
 	LegalBasisHasSuffix    *string  `json:"legalBasisHasSuffix,omitempty"`
 	LegalBasisEqualFold    *string  `json:"legalBasisEqualFold,omitempty"`
 	LegalBasisContainsFold *string  `json:"legalBasisContainsFold,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom       *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ    *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn     []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn  []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT     *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE    *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT     *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE    *time.Time  `json:"effectiveFromLTE,omitempty"`
+	EffectiveFromIsNil  bool        `json:"effectiveFromIsNil,omitempty"`
+	EffectiveFromNotNil bool        `json:"effectiveFromNotNil,omitempty"`
+
+	// "effective_to" field predicates.
+	EffectiveTo       *time.Time  `json:"effectiveTo,omitempty"`
+	EffectiveToNEQ    *time.Time  `json:"effectiveToNEQ,omitempty"`
+	EffectiveToIn     []time.Time `json:"effectiveToIn,omitempty"`
+	EffectiveToNotIn  []time.Time `json:"effectiveToNotIn,omitempty"`
+	EffectiveToGT     *time.Time  `json:"effectiveToGT,omitempty"`
+	EffectiveToGTE    *time.Time  `json:"effectiveToGTE,omitempty"`
+	EffectiveToLT     *time.Time  `json:"effectiveToLT,omitempty"`
+	EffectiveToLTE    *time.Time  `json:"effectiveToLTE,omitempty"`
+	EffectiveToIsNil  bool        `json:"effectiveToIsNil,omitempty"`
+	EffectiveToNotNil bool        `json:"effectiveToNotNil,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -8881,6 +8905,66 @@ func (i *JointPunishmentMeasureWhereInput) P() (predicate.JointPunishmentMeasure
 	}
 	if i.LegalBasisContainsFold != nil {
 		predicates = append(predicates, jointpunishmentmeasure.LegalBasisContainsFold(*i.LegalBasisContainsFold))
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.EffectiveFromIsNil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromIsNil())
+	}
+	if i.EffectiveFromNotNil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveFromNotNil())
+	}
+	if i.EffectiveTo != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToEQ(*i.EffectiveTo))
+	}
+	if i.EffectiveToNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToNEQ(*i.EffectiveToNEQ))
+	}
+	if len(i.EffectiveToIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToIn(i.EffectiveToIn...))
+	}
+	if len(i.EffectiveToNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToNotIn(i.EffectiveToNotIn...))
+	}
+	if i.EffectiveToGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToGT(*i.EffectiveToGT))
+	}
+	if i.EffectiveToGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToGTE(*i.EffectiveToGTE))
+	}
+	if i.EffectiveToLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToLT(*i.EffectiveToLT))
+	}
+	if i.EffectiveToLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToLTE(*i.EffectiveToLTE))
+	}
+	if i.EffectiveToIsNil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToIsNil())
+	}
+	if i.EffectiveToNotNil {
+		predicates = append(predicates, jointpunishmentmeasure.EffectiveToNotNil())
 	}
 
 	switch len(predicates) {

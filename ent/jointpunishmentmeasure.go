@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -33,6 +34,10 @@ type JointPunishmentMeasure struct {
 	Purposes []string `json:"purposes,omitempty"`
 	// Kinds of subject it applies to; empty for both. An office-holding ban is for persons only.
 	SubjectKinds []string `json:"subject_kinds,omitempty"`
+	// First day it applies; empty when it applied before any listing it follows.
+	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
+	// First day it no longer applies (repealed or replaced); empty while in force.
+	EffectiveTo *time.Time `json:"effective_to,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the JointPunishmentMeasureQuery when eager-loading is set.
 	Edges        JointPunishmentMeasureEdges `json:"edges"`
@@ -70,6 +75,8 @@ func (*JointPunishmentMeasure) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case jointpunishmentmeasure.FieldCode, jointpunishmentmeasure.FieldName, jointpunishmentmeasure.FieldImplementingDepartment, jointpunishmentmeasure.FieldLegalBasis:
 			values[i] = new(sql.NullString)
+		case jointpunishmentmeasure.FieldEffectiveFrom, jointpunishmentmeasure.FieldEffectiveTo:
+			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -147,6 +154,20 @@ func (_m *JointPunishmentMeasure) assignValues(columns []string, values []any) e
 					return fmt.Errorf("unmarshal field subject_kinds: %w", err)
 				}
 			}
+		case jointpunishmentmeasure.FieldEffectiveFrom:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field effective_from", values[i])
+			} else if value.Valid {
+				_m.EffectiveFrom = new(time.Time)
+				*_m.EffectiveFrom = value.Time
+			}
+		case jointpunishmentmeasure.FieldEffectiveTo:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field effective_to", values[i])
+			} else if value.Valid {
+				_m.EffectiveTo = new(time.Time)
+				*_m.EffectiveTo = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -211,6 +232,16 @@ func (_m *JointPunishmentMeasure) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("subject_kinds=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SubjectKinds))
+	builder.WriteString(", ")
+	if v := _m.EffectiveFrom; v != nil {
+		builder.WriteString("effective_from=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.EffectiveTo; v != nil {
+		builder.WriteString("effective_to=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

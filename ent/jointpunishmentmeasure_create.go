@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -67,6 +68,34 @@ func (_c *JointPunishmentMeasureCreate) SetPurposes(v []string) *JointPunishment
 // SetSubjectKinds sets the "subject_kinds" field.
 func (_c *JointPunishmentMeasureCreate) SetSubjectKinds(v []string) *JointPunishmentMeasureCreate {
 	_c.mutation.SetSubjectKinds(v)
+	return _c
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (_c *JointPunishmentMeasureCreate) SetEffectiveFrom(v time.Time) *JointPunishmentMeasureCreate {
+	_c.mutation.SetEffectiveFrom(v)
+	return _c
+}
+
+// SetNillableEffectiveFrom sets the "effective_from" field if the given value is not nil.
+func (_c *JointPunishmentMeasureCreate) SetNillableEffectiveFrom(v *time.Time) *JointPunishmentMeasureCreate {
+	if v != nil {
+		_c.SetEffectiveFrom(*v)
+	}
+	return _c
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (_c *JointPunishmentMeasureCreate) SetEffectiveTo(v time.Time) *JointPunishmentMeasureCreate {
+	_c.mutation.SetEffectiveTo(v)
+	return _c
+}
+
+// SetNillableEffectiveTo sets the "effective_to" field if the given value is not nil.
+func (_c *JointPunishmentMeasureCreate) SetNillableEffectiveTo(v *time.Time) *JointPunishmentMeasureCreate {
+	if v != nil {
+		_c.SetEffectiveTo(*v)
+	}
 	return _c
 }
 
@@ -215,6 +244,14 @@ func (_c *JointPunishmentMeasureCreate) createSpec() (*JointPunishmentMeasure, *
 	if value, ok := _c.mutation.SubjectKinds(); ok {
 		_spec.SetField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON, value)
 		_node.SubjectKinds = value
+	}
+	if value, ok := _c.mutation.EffectiveFrom(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldEffectiveFrom, field.TypeTime, value)
+		_node.EffectiveFrom = &value
+	}
+	if value, ok := _c.mutation.EffectiveTo(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldEffectiveTo, field.TypeTime, value)
+		_node.EffectiveTo = &value
 	}
 	if nodes := _c.mutation.ApplicationsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -392,6 +429,42 @@ func (u *JointPunishmentMeasureUpsert) ClearSubjectKinds() *JointPunishmentMeasu
 	return u
 }
 
+// SetEffectiveFrom sets the "effective_from" field.
+func (u *JointPunishmentMeasureUpsert) SetEffectiveFrom(v time.Time) *JointPunishmentMeasureUpsert {
+	u.Set(jointpunishmentmeasure.FieldEffectiveFrom, v)
+	return u
+}
+
+// UpdateEffectiveFrom sets the "effective_from" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsert) UpdateEffectiveFrom() *JointPunishmentMeasureUpsert {
+	u.SetExcluded(jointpunishmentmeasure.FieldEffectiveFrom)
+	return u
+}
+
+// ClearEffectiveFrom clears the value of the "effective_from" field.
+func (u *JointPunishmentMeasureUpsert) ClearEffectiveFrom() *JointPunishmentMeasureUpsert {
+	u.SetNull(jointpunishmentmeasure.FieldEffectiveFrom)
+	return u
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (u *JointPunishmentMeasureUpsert) SetEffectiveTo(v time.Time) *JointPunishmentMeasureUpsert {
+	u.Set(jointpunishmentmeasure.FieldEffectiveTo, v)
+	return u
+}
+
+// UpdateEffectiveTo sets the "effective_to" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsert) UpdateEffectiveTo() *JointPunishmentMeasureUpsert {
+	u.SetExcluded(jointpunishmentmeasure.FieldEffectiveTo)
+	return u
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (u *JointPunishmentMeasureUpsert) ClearEffectiveTo() *JointPunishmentMeasureUpsert {
+	u.SetNull(jointpunishmentmeasure.FieldEffectiveTo)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -555,6 +628,48 @@ func (u *JointPunishmentMeasureUpsertOne) UpdateSubjectKinds() *JointPunishmentM
 func (u *JointPunishmentMeasureUpsertOne) ClearSubjectKinds() *JointPunishmentMeasureUpsertOne {
 	return u.Update(func(s *JointPunishmentMeasureUpsert) {
 		s.ClearSubjectKinds()
+	})
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (u *JointPunishmentMeasureUpsertOne) SetEffectiveFrom(v time.Time) *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.SetEffectiveFrom(v)
+	})
+}
+
+// UpdateEffectiveFrom sets the "effective_from" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsertOne) UpdateEffectiveFrom() *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.UpdateEffectiveFrom()
+	})
+}
+
+// ClearEffectiveFrom clears the value of the "effective_from" field.
+func (u *JointPunishmentMeasureUpsertOne) ClearEffectiveFrom() *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.ClearEffectiveFrom()
+	})
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (u *JointPunishmentMeasureUpsertOne) SetEffectiveTo(v time.Time) *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.SetEffectiveTo(v)
+	})
+}
+
+// UpdateEffectiveTo sets the "effective_to" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsertOne) UpdateEffectiveTo() *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.UpdateEffectiveTo()
+	})
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (u *JointPunishmentMeasureUpsertOne) ClearEffectiveTo() *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.ClearEffectiveTo()
 	})
 }
 
@@ -884,6 +999,48 @@ func (u *JointPunishmentMeasureUpsertBulk) UpdateSubjectKinds() *JointPunishment
 func (u *JointPunishmentMeasureUpsertBulk) ClearSubjectKinds() *JointPunishmentMeasureUpsertBulk {
 	return u.Update(func(s *JointPunishmentMeasureUpsert) {
 		s.ClearSubjectKinds()
+	})
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (u *JointPunishmentMeasureUpsertBulk) SetEffectiveFrom(v time.Time) *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.SetEffectiveFrom(v)
+	})
+}
+
+// UpdateEffectiveFrom sets the "effective_from" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsertBulk) UpdateEffectiveFrom() *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.UpdateEffectiveFrom()
+	})
+}
+
+// ClearEffectiveFrom clears the value of the "effective_from" field.
+func (u *JointPunishmentMeasureUpsertBulk) ClearEffectiveFrom() *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.ClearEffectiveFrom()
+	})
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (u *JointPunishmentMeasureUpsertBulk) SetEffectiveTo(v time.Time) *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.SetEffectiveTo(v)
+	})
+}
+
+// UpdateEffectiveTo sets the "effective_to" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsertBulk) UpdateEffectiveTo() *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.UpdateEffectiveTo()
+	})
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (u *JointPunishmentMeasureUpsertBulk) ClearEffectiveTo() *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.ClearEffectiveTo()
 	})
 }
 

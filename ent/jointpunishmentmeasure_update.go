@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -143,6 +144,46 @@ func (_u *JointPunishmentMeasureUpdate) AppendSubjectKinds(v []string) *JointPun
 // ClearSubjectKinds clears the value of the "subject_kinds" field.
 func (_u *JointPunishmentMeasureUpdate) ClearSubjectKinds() *JointPunishmentMeasureUpdate {
 	_u.mutation.ClearSubjectKinds()
+	return _u
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (_u *JointPunishmentMeasureUpdate) SetEffectiveFrom(v time.Time) *JointPunishmentMeasureUpdate {
+	_u.mutation.SetEffectiveFrom(v)
+	return _u
+}
+
+// SetNillableEffectiveFrom sets the "effective_from" field if the given value is not nil.
+func (_u *JointPunishmentMeasureUpdate) SetNillableEffectiveFrom(v *time.Time) *JointPunishmentMeasureUpdate {
+	if v != nil {
+		_u.SetEffectiveFrom(*v)
+	}
+	return _u
+}
+
+// ClearEffectiveFrom clears the value of the "effective_from" field.
+func (_u *JointPunishmentMeasureUpdate) ClearEffectiveFrom() *JointPunishmentMeasureUpdate {
+	_u.mutation.ClearEffectiveFrom()
+	return _u
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (_u *JointPunishmentMeasureUpdate) SetEffectiveTo(v time.Time) *JointPunishmentMeasureUpdate {
+	_u.mutation.SetEffectiveTo(v)
+	return _u
+}
+
+// SetNillableEffectiveTo sets the "effective_to" field if the given value is not nil.
+func (_u *JointPunishmentMeasureUpdate) SetNillableEffectiveTo(v *time.Time) *JointPunishmentMeasureUpdate {
+	if v != nil {
+		_u.SetEffectiveTo(*v)
+	}
+	return _u
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (_u *JointPunishmentMeasureUpdate) ClearEffectiveTo() *JointPunishmentMeasureUpdate {
+	_u.mutation.ClearEffectiveTo()
 	return _u
 }
 
@@ -306,6 +347,18 @@ func (_u *JointPunishmentMeasureUpdate) sqlSave(ctx context.Context) (_node int,
 	}
 	if _u.mutation.SubjectKindsCleared() {
 		_spec.ClearField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.EffectiveFrom(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldEffectiveFrom, field.TypeTime, value)
+	}
+	if _u.mutation.EffectiveFromCleared() {
+		_spec.ClearField(jointpunishmentmeasure.FieldEffectiveFrom, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EffectiveTo(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldEffectiveTo, field.TypeTime, value)
+	}
+	if _u.mutation.EffectiveToCleared() {
+		_spec.ClearField(jointpunishmentmeasure.FieldEffectiveTo, field.TypeTime)
 	}
 	if _u.mutation.ApplicationsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -487,6 +540,46 @@ func (_u *JointPunishmentMeasureUpdateOne) AppendSubjectKinds(v []string) *Joint
 // ClearSubjectKinds clears the value of the "subject_kinds" field.
 func (_u *JointPunishmentMeasureUpdateOne) ClearSubjectKinds() *JointPunishmentMeasureUpdateOne {
 	_u.mutation.ClearSubjectKinds()
+	return _u
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (_u *JointPunishmentMeasureUpdateOne) SetEffectiveFrom(v time.Time) *JointPunishmentMeasureUpdateOne {
+	_u.mutation.SetEffectiveFrom(v)
+	return _u
+}
+
+// SetNillableEffectiveFrom sets the "effective_from" field if the given value is not nil.
+func (_u *JointPunishmentMeasureUpdateOne) SetNillableEffectiveFrom(v *time.Time) *JointPunishmentMeasureUpdateOne {
+	if v != nil {
+		_u.SetEffectiveFrom(*v)
+	}
+	return _u
+}
+
+// ClearEffectiveFrom clears the value of the "effective_from" field.
+func (_u *JointPunishmentMeasureUpdateOne) ClearEffectiveFrom() *JointPunishmentMeasureUpdateOne {
+	_u.mutation.ClearEffectiveFrom()
+	return _u
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (_u *JointPunishmentMeasureUpdateOne) SetEffectiveTo(v time.Time) *JointPunishmentMeasureUpdateOne {
+	_u.mutation.SetEffectiveTo(v)
+	return _u
+}
+
+// SetNillableEffectiveTo sets the "effective_to" field if the given value is not nil.
+func (_u *JointPunishmentMeasureUpdateOne) SetNillableEffectiveTo(v *time.Time) *JointPunishmentMeasureUpdateOne {
+	if v != nil {
+		_u.SetEffectiveTo(*v)
+	}
+	return _u
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (_u *JointPunishmentMeasureUpdateOne) ClearEffectiveTo() *JointPunishmentMeasureUpdateOne {
+	_u.mutation.ClearEffectiveTo()
 	return _u
 }
 
@@ -680,6 +773,18 @@ func (_u *JointPunishmentMeasureUpdateOne) sqlSave(ctx context.Context) (_node *
 	}
 	if _u.mutation.SubjectKindsCleared() {
 		_spec.ClearField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.EffectiveFrom(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldEffectiveFrom, field.TypeTime, value)
+	}
+	if _u.mutation.EffectiveFromCleared() {
+		_spec.ClearField(jointpunishmentmeasure.FieldEffectiveFrom, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EffectiveTo(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldEffectiveTo, field.TypeTime, value)
+	}
+	if _u.mutation.EffectiveToCleared() {
+		_spec.ClearField(jointpunishmentmeasure.FieldEffectiveTo, field.TypeTime)
 	}
 	if _u.mutation.ApplicationsCleared() {
 		edge := &sqlgraph.EdgeSpec{

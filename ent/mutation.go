@@ -21695,6 +21695,8 @@ type JointPunishmentMeasureMutation struct {
 	appendpurposes          []string
 	subject_kinds           *[]string
 	appendsubject_kinds     []string
+	effective_from          *time.Time
+	effective_to            *time.Time
 	clearedFields           map[string]struct{}
 	applications            map[int]struct{}
 	removedapplications     map[int]struct{}
@@ -22178,6 +22180,104 @@ func (m *JointPunishmentMeasureMutation) ResetSubjectKinds() {
 	delete(m.clearedFields, jointpunishmentmeasure.FieldSubjectKinds)
 }
 
+// SetEffectiveFrom sets the "effective_from" field.
+func (m *JointPunishmentMeasureMutation) SetEffectiveFrom(t time.Time) {
+	m.effective_from = &t
+}
+
+// EffectiveFrom returns the value of the "effective_from" field in the mutation.
+func (m *JointPunishmentMeasureMutation) EffectiveFrom() (r time.Time, exists bool) {
+	v := m.effective_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveFrom returns the old "effective_from" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldEffectiveFrom(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveFrom: %w", err)
+	}
+	return oldValue.EffectiveFrom, nil
+}
+
+// ClearEffectiveFrom clears the value of the "effective_from" field.
+func (m *JointPunishmentMeasureMutation) ClearEffectiveFrom() {
+	m.effective_from = nil
+	m.clearedFields[jointpunishmentmeasure.FieldEffectiveFrom] = struct{}{}
+}
+
+// EffectiveFromCleared returns if the "effective_from" field was cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) EffectiveFromCleared() bool {
+	_, ok := m.clearedFields[jointpunishmentmeasure.FieldEffectiveFrom]
+	return ok
+}
+
+// ResetEffectiveFrom resets all changes to the "effective_from" field.
+func (m *JointPunishmentMeasureMutation) ResetEffectiveFrom() {
+	m.effective_from = nil
+	delete(m.clearedFields, jointpunishmentmeasure.FieldEffectiveFrom)
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (m *JointPunishmentMeasureMutation) SetEffectiveTo(t time.Time) {
+	m.effective_to = &t
+}
+
+// EffectiveTo returns the value of the "effective_to" field in the mutation.
+func (m *JointPunishmentMeasureMutation) EffectiveTo() (r time.Time, exists bool) {
+	v := m.effective_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveTo returns the old "effective_to" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldEffectiveTo(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveTo: %w", err)
+	}
+	return oldValue.EffectiveTo, nil
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (m *JointPunishmentMeasureMutation) ClearEffectiveTo() {
+	m.effective_to = nil
+	m.clearedFields[jointpunishmentmeasure.FieldEffectiveTo] = struct{}{}
+}
+
+// EffectiveToCleared returns if the "effective_to" field was cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) EffectiveToCleared() bool {
+	_, ok := m.clearedFields[jointpunishmentmeasure.FieldEffectiveTo]
+	return ok
+}
+
+// ResetEffectiveTo resets all changes to the "effective_to" field.
+func (m *JointPunishmentMeasureMutation) ResetEffectiveTo() {
+	m.effective_to = nil
+	delete(m.clearedFields, jointpunishmentmeasure.FieldEffectiveTo)
+}
+
 // AddApplicationIDs adds the "applications" edge to the MeasureApplication entity by ids.
 func (m *JointPunishmentMeasureMutation) AddApplicationIDs(ids ...int) {
 	if m.applications == nil {
@@ -22266,7 +22366,7 @@ func (m *JointPunishmentMeasureMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *JointPunishmentMeasureMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
 	if m.code != nil {
 		fields = append(fields, jointpunishmentmeasure.FieldCode)
 	}
@@ -22290,6 +22390,12 @@ func (m *JointPunishmentMeasureMutation) Fields() []string {
 	}
 	if m.subject_kinds != nil {
 		fields = append(fields, jointpunishmentmeasure.FieldSubjectKinds)
+	}
+	if m.effective_from != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldEffectiveFrom)
+	}
+	if m.effective_to != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldEffectiveTo)
 	}
 	return fields
 }
@@ -22315,6 +22421,10 @@ func (m *JointPunishmentMeasureMutation) Field(name string) (ent.Value, bool) {
 		return m.Purposes()
 	case jointpunishmentmeasure.FieldSubjectKinds:
 		return m.SubjectKinds()
+	case jointpunishmentmeasure.FieldEffectiveFrom:
+		return m.EffectiveFrom()
+	case jointpunishmentmeasure.FieldEffectiveTo:
+		return m.EffectiveTo()
 	}
 	return nil, false
 }
@@ -22340,6 +22450,10 @@ func (m *JointPunishmentMeasureMutation) OldField(ctx context.Context, name stri
 		return m.OldPurposes(ctx)
 	case jointpunishmentmeasure.FieldSubjectKinds:
 		return m.OldSubjectKinds(ctx)
+	case jointpunishmentmeasure.FieldEffectiveFrom:
+		return m.OldEffectiveFrom(ctx)
+	case jointpunishmentmeasure.FieldEffectiveTo:
+		return m.OldEffectiveTo(ctx)
 	}
 	return nil, fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
 }
@@ -22405,6 +22519,20 @@ func (m *JointPunishmentMeasureMutation) SetField(name string, value ent.Value) 
 		}
 		m.SetSubjectKinds(v)
 		return nil
+	case jointpunishmentmeasure.FieldEffectiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveFrom(v)
+		return nil
+	case jointpunishmentmeasure.FieldEffectiveTo:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveTo(v)
+		return nil
 	}
 	return fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
 }
@@ -22441,6 +22569,12 @@ func (m *JointPunishmentMeasureMutation) ClearedFields() []string {
 	if m.FieldCleared(jointpunishmentmeasure.FieldSubjectKinds) {
 		fields = append(fields, jointpunishmentmeasure.FieldSubjectKinds)
 	}
+	if m.FieldCleared(jointpunishmentmeasure.FieldEffectiveFrom) {
+		fields = append(fields, jointpunishmentmeasure.FieldEffectiveFrom)
+	}
+	if m.FieldCleared(jointpunishmentmeasure.FieldEffectiveTo) {
+		fields = append(fields, jointpunishmentmeasure.FieldEffectiveTo)
+	}
 	return fields
 }
 
@@ -22460,6 +22594,12 @@ func (m *JointPunishmentMeasureMutation) ClearField(name string) error {
 		return nil
 	case jointpunishmentmeasure.FieldSubjectKinds:
 		m.ClearSubjectKinds()
+		return nil
+	case jointpunishmentmeasure.FieldEffectiveFrom:
+		m.ClearEffectiveFrom()
+		return nil
+	case jointpunishmentmeasure.FieldEffectiveTo:
+		m.ClearEffectiveTo()
 		return nil
 	}
 	return fmt.Errorf("unknown JointPunishmentMeasure nullable field %s", name)
@@ -22492,6 +22632,12 @@ func (m *JointPunishmentMeasureMutation) ResetField(name string) error {
 		return nil
 	case jointpunishmentmeasure.FieldSubjectKinds:
 		m.ResetSubjectKinds()
+		return nil
+	case jointpunishmentmeasure.FieldEffectiveFrom:
+		m.ResetEffectiveFrom()
+		return nil
+	case jointpunishmentmeasure.FieldEffectiveTo:
+		m.ResetEffectiveTo()
 		return nil
 	}
 	return fmt.Errorf("unknown JointPunishmentMeasure field %s", name)

@@ -739,6 +739,8 @@ type ComplexityRoot struct {
 
 	JointPunishmentMeasure struct {
 		Code                   func(childComplexity int) int
+		EffectiveFrom          func(childComplexity int) int
+		EffectiveTo            func(childComplexity int) int
 		ExtendsToRoles         func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		ImplementingDepartment func(childComplexity int) int
@@ -4488,6 +4490,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JointPunishmentMeasure.Code(childComplexity), true
+	case "JointPunishmentMeasure.effectiveFrom":
+		if e.ComplexityRoot.JointPunishmentMeasure.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.EffectiveFrom(childComplexity), true
+	case "JointPunishmentMeasure.effectiveTo":
+		if e.ComplexityRoot.JointPunishmentMeasure.EffectiveTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.EffectiveTo(childComplexity), true
 	case "JointPunishmentMeasure.extendsToRoles":
 		if e.ComplexityRoot.JointPunishmentMeasure.ExtendsToRoles == nil {
 			break
@@ -9750,6 +9764,10 @@ func (ec *executionContext) childFields_JointPunishmentMeasure(ctx context.Conte
 		return ec.fieldContext_JointPunishmentMeasure_purposes(ctx, field)
 	case "subjectKinds":
 		return ec.fieldContext_JointPunishmentMeasure_subjectKinds(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_JointPunishmentMeasure_effectiveFrom(ctx, field)
+	case "effectiveTo":
+		return ec.fieldContext_JointPunishmentMeasure_effectiveTo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JointPunishmentMeasure", field.Name)
 }
@@ -26718,6 +26736,52 @@ func (ec *executionContext) _JointPunishmentMeasure_subjectKinds(ctx context.Con
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasure_subjectKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, true, true, "SubjectKind")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_effectiveFrom(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_effectiveFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_effectiveFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "Date")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_effectiveTo(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_effectiveTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_effectiveTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "Date")
 }
 
 func (ec *executionContext) _JointPunishmentMeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureConnection) (ret graphql.Marshaler) {
@@ -58801,7 +58865,7 @@ func (ec *executionContext) unmarshalInputJointPunishmentMeasureWhereInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "implementingDepartment", "implementingDepartmentNEQ", "implementingDepartmentIn", "implementingDepartmentNotIn", "implementingDepartmentGT", "implementingDepartmentGTE", "implementingDepartmentLT", "implementingDepartmentLTE", "implementingDepartmentContains", "implementingDepartmentHasPrefix", "implementingDepartmentHasSuffix", "implementingDepartmentEqualFold", "implementingDepartmentContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "implementingDepartment", "implementingDepartmentNEQ", "implementingDepartmentIn", "implementingDepartmentNotIn", "implementingDepartmentGT", "implementingDepartmentGTE", "implementingDepartmentLT", "implementingDepartmentLTE", "implementingDepartmentContains", "implementingDepartmentHasPrefix", "implementingDepartmentHasSuffix", "implementingDepartmentEqualFold", "implementingDepartmentContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveFromIsNil", "effectiveFromNotNil", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -59249,6 +59313,146 @@ func (ec *executionContext) unmarshalInputJointPunishmentMeasureWhereInput(ctx c
 				return it, err
 			}
 			it.LegalBasisContainsFold = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNEQ = data
+		case "effectiveFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIn = data
+		case "effectiveFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotIn = data
+		case "effectiveFromGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGT = data
+		case "effectiveFromGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGTE = data
+		case "effectiveFromLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLT = data
+		case "effectiveFromLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLTE = data
+		case "effectiveFromIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIsNil = data
+		case "effectiveFromNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotNil = data
+		case "effectiveTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveTo"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveTo = data
+		case "effectiveToNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNEQ = data
+		case "effectiveToIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIn = data
+		case "effectiveToNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotIn = data
+		case "effectiveToGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGT = data
+		case "effectiveToGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGTE = data
+		case "effectiveToLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLT = data
+		case "effectiveToLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLTE = data
+		case "effectiveToIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIsNil = data
+		case "effectiveToNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotNil = data
 		}
 	}
 	return it, nil
@@ -80861,6 +81065,16 @@ func (ec *executionContext) _JointPunishmentMeasure(ctx context.Context, sel ast
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._JointPunishmentMeasure_subjectKinds(ctx, field, obj)
 				})
+		case "effectiveFrom":
+			out.Values[i] = ec._JointPunishmentMeasure_effectiveFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectiveTo":
+			out.Values[i] = ec._JointPunishmentMeasure_effectiveTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

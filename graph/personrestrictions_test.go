@@ -26,10 +26,11 @@ import (
 // person given prior notice for the listing's kind. The rows are generated: persons with own
 // listings and roles at several entities, roles begun or ended around the listing dates,
 // listings removed, expired, under objection, exempt or with their measures ended, notices
-// complete or still open.
+// complete or still open; the catalogue's measures in force, not yet or no longer.
 func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 8)
+		dateTheCatalogue(t, env) // measures in force, not yet, no longer: only those in force restrict
 		ctx := authz.SystemContext(context.Background())
 		c := env.db.Client
 		r := rand.New(rand.NewPCG(15, 8))
@@ -216,7 +217,8 @@ func personRestrictionsOracle(t *testing.T, env *testEnv) (want map[string][]str
 		lists, purposes, extendsTo, subjectKinds []string
 	}
 	var measures []measure
-	rows, err := env.db.SQL.Query(`SELECT code, list_types, purposes, extends_to_roles, subject_kinds FROM joint_punishment_measures`)
+	rows, err := env.db.SQL.Query(`SELECT code, list_types, purposes, extends_to_roles, subject_kinds FROM joint_punishment_measures
+		WHERE (effective_from IS NULL OR SUBSTR(effective_from, 1, 10) <= ?) AND (effective_to IS NULL OR SUBSTR(effective_to, 1, 10) > ?)`, today, today)
 	if err != nil {
 		t.Fatal(err)
 	}

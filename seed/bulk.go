@@ -571,9 +571,16 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			// The company's own measure applications, as the write engine stores them for an
 			// active listing (its persons were not given prior notice here, so none reach them).
 			for _, m := range l.measures {
-				if active && slices.Contains(m.ListTypes, listType) && jointpunishment.AppliesTo(m, jointpunishment.KindEntity) {
+				if !active || !slices.Contains(m.ListTypes, listType) || !jointpunishment.AppliesTo(m, jointpunishment.KindEntity) {
+					continue
+				}
+				if from, to, ok := jointpunishment.During(m, on, end); ok {
+					var last any // the row writer's NULL
+					if to != nil {
+						last = *to
+					}
 					b.apps.add(l.id("measure_applications"), m.ID, listID, entityID, "ENTITY", "SELF",
-						jointpunishment.Basis(l.pubRules, listType, on, m), on, plannedEnd)
+						jointpunishment.Basis(l.pubRules, listType, on, m), from, last)
 				}
 			}
 		}

@@ -40,6 +40,23 @@ func TestBulkMatchesHooks(t *testing.T) {
 				}
 			}
 		}
+		// The catalogue dated as law dates it: measures begun, repealed, both, neither, ending
+		// tomorrow, beginning tomorrow — across the loaded listings' dates (10 to 1,000 days
+		// ago), which the loader's applications must follow as the write engine's do.
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range [][2]any{{-500, nil}, {nil, -300}, {-200, -100}, {nil, nil}, {nil, 1}, {1, nil}} {
+			for k, v := range w {
+				if v != nil {
+					w[k] = db.Ledger.Clock.Today().AddDate(0, 0, v.(int))
+				}
+			}
+			if _, err := db.SQL.Exec(`UPDATE joint_punishment_measures SET effective_from = ?, effective_to = ?
+				WHERE id = (SELECT id FROM (SELECT id FROM joint_punishment_measures ORDER BY code LIMIT 1 OFFSET ?) m)`, w[0], w[1], i); err != nil {
+				t.Fatal(err)
+			}
+		}
 		o := seed.BulkOptions{Entities: 3000, Seed: 7, Batch: 400, Cipher: storagetest.TestCipher()}
 		st, err := seed.Bulk(ctx, db, o)
 		if err != nil {
@@ -130,7 +147,7 @@ func TestBulkMatchesHooks(t *testing.T) {
 			var out []string
 			for _, a := range c.MeasureApplication.Query().AllX(ctx) {
 				out = append(out, fmt.Sprint(a.MeasureID, a.ListEntryID, *a.EntityID, a.SubjectKind, a.Via, a.Basis,
-					a.FromOn.Format(time.DateOnly), a.ToOn.Format(time.DateOnly), a.LiftedOn))
+					a.FromOn.Format(time.DateOnly), a.ToOn, a.LiftedOn))
 			}
 			sort.Strings(out)
 			return out

@@ -29,6 +29,10 @@ const (
 	FieldPurposes = "purposes"
 	// FieldSubjectKinds holds the string denoting the subject_kinds field in the database.
 	FieldSubjectKinds = "subject_kinds"
+	// FieldEffectiveFrom holds the string denoting the effective_from field in the database.
+	FieldEffectiveFrom = "effective_from"
+	// FieldEffectiveTo holds the string denoting the effective_to field in the database.
+	FieldEffectiveTo = "effective_to"
 	// EdgeApplications holds the string denoting the applications edge name in mutations.
 	EdgeApplications = "applications"
 	// Table holds the table name of the jointpunishmentmeasure in the database.
@@ -53,6 +57,8 @@ var Columns = []string{
 	FieldExtendsToRoles,
 	FieldPurposes,
 	FieldSubjectKinds,
+	FieldEffectiveFrom,
+	FieldEffectiveTo,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -109,6 +115,16 @@ func ByImplementingDepartment(opts ...sql.OrderTermOption) OrderOption {
 // ByLegalBasis orders the results by the legal_basis field.
 func ByLegalBasis(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLegalBasis, opts...).ToFunc()
+}
+
+// ByEffectiveFrom orders the results by the effective_from field.
+func ByEffectiveFrom(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEffectiveFrom, opts...).ToFunc()
+}
+
+// ByEffectiveTo orders the results by the effective_to field.
+func ByEffectiveTo(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEffectiveTo, opts...).ToFunc()
 }
 
 // ByApplicationsCount orders the results by applications count.

@@ -3,6 +3,8 @@
 package jointpunishmentmeasure
 
 import (
+	"time"
+
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
@@ -71,6 +73,16 @@ func ImplementingDepartment(v string) predicate.JointPunishmentMeasure {
 // LegalBasis applies equality check predicate on the "legal_basis" field. It's identical to LegalBasisEQ.
 func LegalBasis(v string) predicate.JointPunishmentMeasure {
 	return predicate.JointPunishmentMeasure(sql.FieldEQ(FieldLegalBasis, v))
+}
+
+// EffectiveFrom applies equality check predicate on the "effective_from" field. It's identical to EffectiveFromEQ.
+func EffectiveFrom(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldEQ(FieldEffectiveFrom, v))
+}
+
+// EffectiveTo applies equality check predicate on the "effective_to" field. It's identical to EffectiveToEQ.
+func EffectiveTo(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldEQ(FieldEffectiveTo, v))
 }
 
 // CodeEQ applies the EQ predicate on the "code" field.
@@ -351,6 +363,106 @@ func SubjectKindsIsNil() predicate.JointPunishmentMeasure {
 // SubjectKindsNotNil applies the NotNil predicate on the "subject_kinds" field.
 func SubjectKindsNotNil() predicate.JointPunishmentMeasure {
 	return predicate.JointPunishmentMeasure(sql.FieldNotNull(FieldSubjectKinds))
+}
+
+// EffectiveFromEQ applies the EQ predicate on the "effective_from" field.
+func EffectiveFromEQ(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldEQ(FieldEffectiveFrom, v))
+}
+
+// EffectiveFromNEQ applies the NEQ predicate on the "effective_from" field.
+func EffectiveFromNEQ(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNEQ(FieldEffectiveFrom, v))
+}
+
+// EffectiveFromIn applies the In predicate on the "effective_from" field.
+func EffectiveFromIn(vs ...time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldIn(FieldEffectiveFrom, vs...))
+}
+
+// EffectiveFromNotIn applies the NotIn predicate on the "effective_from" field.
+func EffectiveFromNotIn(vs ...time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNotIn(FieldEffectiveFrom, vs...))
+}
+
+// EffectiveFromGT applies the GT predicate on the "effective_from" field.
+func EffectiveFromGT(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldGT(FieldEffectiveFrom, v))
+}
+
+// EffectiveFromGTE applies the GTE predicate on the "effective_from" field.
+func EffectiveFromGTE(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldGTE(FieldEffectiveFrom, v))
+}
+
+// EffectiveFromLT applies the LT predicate on the "effective_from" field.
+func EffectiveFromLT(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldLT(FieldEffectiveFrom, v))
+}
+
+// EffectiveFromLTE applies the LTE predicate on the "effective_from" field.
+func EffectiveFromLTE(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldLTE(FieldEffectiveFrom, v))
+}
+
+// EffectiveFromIsNil applies the IsNil predicate on the "effective_from" field.
+func EffectiveFromIsNil() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldIsNull(FieldEffectiveFrom))
+}
+
+// EffectiveFromNotNil applies the NotNil predicate on the "effective_from" field.
+func EffectiveFromNotNil() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNotNull(FieldEffectiveFrom))
+}
+
+// EffectiveToEQ applies the EQ predicate on the "effective_to" field.
+func EffectiveToEQ(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldEQ(FieldEffectiveTo, v))
+}
+
+// EffectiveToNEQ applies the NEQ predicate on the "effective_to" field.
+func EffectiveToNEQ(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNEQ(FieldEffectiveTo, v))
+}
+
+// EffectiveToIn applies the In predicate on the "effective_to" field.
+func EffectiveToIn(vs ...time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldIn(FieldEffectiveTo, vs...))
+}
+
+// EffectiveToNotIn applies the NotIn predicate on the "effective_to" field.
+func EffectiveToNotIn(vs ...time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNotIn(FieldEffectiveTo, vs...))
+}
+
+// EffectiveToGT applies the GT predicate on the "effective_to" field.
+func EffectiveToGT(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldGT(FieldEffectiveTo, v))
+}
+
+// EffectiveToGTE applies the GTE predicate on the "effective_to" field.
+func EffectiveToGTE(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldGTE(FieldEffectiveTo, v))
+}
+
+// EffectiveToLT applies the LT predicate on the "effective_to" field.
+func EffectiveToLT(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldLT(FieldEffectiveTo, v))
+}
+
+// EffectiveToLTE applies the LTE predicate on the "effective_to" field.
+func EffectiveToLTE(v time.Time) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldLTE(FieldEffectiveTo, v))
+}
+
+// EffectiveToIsNil applies the IsNil predicate on the "effective_to" field.
+func EffectiveToIsNil() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldIsNull(FieldEffectiveTo))
+}
+
+// EffectiveToNotNil applies the NotNil predicate on the "effective_to" field.
+func EffectiveToNotNil() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNotNull(FieldEffectiveTo))
 }
 
 // HasApplications applies the HasEdge predicate on the "applications" edge.

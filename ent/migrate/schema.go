@@ -760,6 +760,8 @@ var (
 		{Name: "extends_to_roles", Type: field.TypeJSON, Nullable: true},
 		{Name: "purposes", Type: field.TypeJSON},
 		{Name: "subject_kinds", Type: field.TypeJSON, Nullable: true},
+		{Name: "effective_from", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 	}
 	// JointPunishmentMeasuresTable holds the schema information for the "joint_punishment_measures" table.
 	JointPunishmentMeasuresTable = &schema.Table{

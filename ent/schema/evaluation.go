@@ -38,7 +38,9 @@ func (EvaluationRuleSet) Mixin() []ent.Mixin {
 }
 
 // JointPunishmentMeasure is an entry of the joint-punishment catalogue (联合惩戒措施, domain.md §8):
-// which lists it follows, which persons it reaches, and for which purposes it restricts.
+// which lists it follows, which persons it reaches, for which purposes it restricts, and from
+// when to when — the catalogue changes by law (the national 基础清单 replaces what came before;
+// a repealed order's ban ends), so a measure applies only on the days it is in force.
 type JointPunishmentMeasure struct{ ent.Schema }
 
 // Fields of the JointPunishmentMeasure.
@@ -59,6 +61,10 @@ func (JointPunishmentMeasure) Fields() []ent.Field {
 		field.Strings("subject_kinds").Optional().
 			Comment("Kinds of subject it applies to; empty for both. An office-holding ban is for persons only.").
 			Annotations(entgql.Type("[SubjectKind!]")),
+		field.Time("effective_from").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First day it applies; empty when it applied before any listing it follows."),
+		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First day it no longer applies (repealed or replaced); empty while in force."),
 	}
 }
 

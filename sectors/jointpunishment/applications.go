@@ -55,8 +55,9 @@ func storedKey(a *ent.MeasureApplication) appKey {
 // (domain.md §8): an application the rules give that is not stored open is added, one stored
 // open that the rules no longer give is lifted — on the listing's removal date when it was
 // removed, else on day — with the reason, and an open one whose listing's end moved follows
-// it. An application that merely reached its planned end stays as it was: its to date says
-// so. It is idempotent; the write engine calls it after every change of a listing, a role or
+// it. An application runs only while its measure is in force (During): its dates are the
+// listing's cut to the measure's. An application that merely reached its planned end stays as
+// it was: its to date says so. It is idempotent; the write engine calls it after every change of a listing, a role or
 // a prior notice, and the calendar job for notices whose reply deadline has passed.
 //
 // It runs inside the writing transaction and reads what is committed, waiting for what another
@@ -193,12 +194,16 @@ func store(ctx context.Context, c *ent.Client, rules []*ent.PublicityRule, l *en
 			lifted[storedKey(a)] = true
 		}
 	}
-	to := l.PlannedEndOn
+	listingTo := l.PlannedEndOn
 	if l.MeasuresEndOn != nil {
-		to = l.MeasuresEndOn
+		listingTo = l.MeasuresEndOn
 	}
 	wanted := map[appKey]bool{}
 	for _, a := range want {
+		from, to, ok := During(a.measure, a.from, listingTo)
+		if !ok {
+			continue // the measure is not in force while the listing applies
+		}
 		k := a.key()
 		wanted[k] = true
 		if s, ok := open[k]; ok {
@@ -213,7 +218,6 @@ func store(ctx context.Context, c *ent.Client, rules []*ent.PublicityRule, l *en
 			}
 			continue
 		}
-		from := a.from
 		if lifted[k] && day.After(from) {
 			from = day // applies again after it was lifted
 		}

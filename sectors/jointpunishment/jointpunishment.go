@@ -116,7 +116,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	if err != nil || len(lists) == 0 {
 		return nil, err
 	}
-	cat, err := catalogue(ctx, c)
+	cat, err := catalogue(ctx, c, day)
 	if err != nil {
 		return nil, err
 	}
@@ -127,24 +127,47 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	return out, nil
 }
 
-// catalogueOf is what matching a listing to measures reads: the measures and the publicity
-// rules their basis cites. Most subjects have no listing in force, so it is read only once
-// one is found.
+// catalogueOf is what matching a listing to measures reads: the measures in force on the day
+// checked and the publicity rules their basis cites. Most subjects have no listing in force,
+// so it is read only once one is found.
 type catalogueOf struct {
 	measures []*ent.JointPunishmentMeasure
 	rules    []*ent.PublicityRule
 }
 
-func catalogue(ctx context.Context, c *ent.Client) (*catalogueOf, error) {
+func catalogue(ctx context.Context, c *ent.Client, day time.Time) (*catalogueOf, error) {
 	measures, err := c.JointPunishmentMeasure.Query().All(ctx)
 	if err != nil {
 		return nil, err
 	}
+	measures = slices.DeleteFunc(measures, func(m *ent.JointPunishmentMeasure) bool { return !InForce(m, day) })
 	rules, err := refdata.PublicityRules(ctx, refdata.Of(c))
 	if err != nil {
 		return nil, err
 	}
 	return &catalogueOf{measures, rules}, nil
+}
+
+// InForce reports whether measure m is in force on day: from its effectiveFrom (its first
+// day) to the day before its effectiveTo (the first day it no longer applies).
+func InForce(m *ent.JointPunishmentMeasure, day time.Time) bool {
+	return (m.EffectiveFrom == nil || !m.EffectiveFrom.After(day)) && (m.EffectiveTo == nil || m.EffectiveTo.After(day))
+}
+
+// During is the part of an application running from from to to (its last day; nil: open) in
+// which measure m is in force, and whether there is one. The write engine stores it and the
+// bulk loader writes it, so an application of a measure repealed while the listing runs ends
+// on the measure's last day, and one of a measure not yet in force begins on its first.
+func During(m *ent.JointPunishmentMeasure, from time.Time, to *time.Time) (time.Time, *time.Time, bool) {
+	if m.EffectiveFrom != nil && m.EffectiveFrom.After(from) {
+		from = *m.EffectiveFrom
+	}
+	if m.EffectiveTo != nil {
+		if last := m.EffectiveTo.AddDate(0, 0, -1); to == nil || last.Before(*to) {
+			to = &last
+		}
+	}
+	return from, to, to == nil || !to.Before(from)
 }
 
 func (cat *catalogueOf) matches(l *ent.ListEntry, e *ent.MarketEntity, kind, purpose, via string) []*Restriction {
@@ -168,7 +191,7 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	match := func(l *ent.ListEntry, e *ent.MarketEntity, via string) ([]*Restriction, error) {
 		if cat == nil {
 			var err error
-			if cat, err = catalogue(ctx, c); err != nil {
+			if cat, err = catalogue(ctx, c, day); err != nil {
 				return nil, err
 			}
 		}
@@ -295,6 +318,7 @@ func matches(measures []*ent.JointPunishmentMeasure, rules []*ent.PublicityRule,
 		if l.MeasuresEndOn != nil {
 			r.Until = l.MeasuresEndOn
 		}
+		_, r.Until, _ = During(m, l.ListedOn, r.Until) // a measure repealed before the listing ends
 		if l.Edges.Department != nil {
 			r.Department = l.Edges.Department.Name
 		}
