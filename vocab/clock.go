@@ -28,6 +28,13 @@ func DateOf(t time.Time) time.Time {
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// DayStart is the instant, in UTC, at which a calendar date (midnight UTC, as dates are
+// stored) begins in China: what a count of instants by day (the repair report's steps) takes
+// as a day's bounds, so an instant belongs to the day DateOf gives it.
+func DayStart(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, chinaTZ).UTC()
+}
+
 // AddMonths is the last day of a period of n calendar months that starts on day, as 民法典
 // arts. 201–202 count it: the start day itself is not counted, and the period ends on the
 // corresponding day of the last month — or on that month's last day when it has none

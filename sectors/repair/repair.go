@@ -323,13 +323,18 @@ type ReportRow struct {
 
 // Report counts, per department and state, the applications that reached each state between
 // from and to (inclusive): submitted → accepted → initial approval → re-review → completed, as
-// the source counts them.
+// the source counts them. Days are China's (vocab.DayStart): a step at 00:30 in Jiangsu counts
+// on that day, not on the UTC day before.
 func Report(ctx context.Context, c *ent.Client, from, to time.Time) ([]*ReportRow, error) {
-	where := []predicate.RepairTransition{repairtransition.AtGTE(from)}
+	var where []predicate.RepairTransition
+	if start := vocab.DayStart(from); start.Year() >= 1 {
+		// From the day's first instant; before year 1 there is nothing to bound.
+		where = append(where, repairtransition.AtGTE(start))
+	}
 	if next := to.AddDate(0, 0, 1); next.Year() <= 9999 {
 		// Before the next day. After 9999-12-31 there is nothing to bound, and no date
 		// MariaDB could compare with.
-		where = append(where, repairtransition.AtLT(next))
+		where = append(where, repairtransition.AtLT(vocab.DayStart(next)))
 	}
 	ts, err := c.RepairTransition.Query().
 		Where(where...).
