@@ -36,10 +36,13 @@ func demo(tb testing.TB, e storagetest.Engine, n int) (*storage.DB, context.Cont
 }
 
 // Recompute stores, for every entity, what evaluation.Evaluate gives on all of its records as
-// plain Go filters them — whatever the queries behind Recompute aggregate or leave out — and the
-// earliest day after which one of those records stops counting. Checked on days from the
-// data's own to years later, as penalties, listings and ratings lapse, with entities given
-// extra penalties of every severity so that several of one severity meet.
+// plain Go filters them — whatever the queries behind Recompute aggregate or leave out — under
+// the rule set the plain reading picks itself from the stored versions, and the earliest day
+// after which one of those records stops counting. Checked on days from the data's own to
+// years later, as penalties, listings and ratings lapse, with entities given extra penalties
+// of every severity so that several of one severity meet (some exempt, under objection or no
+// longer published), several ratings of one scheme (the newest counts) beginning and ending on
+// and beside the days checked, and rule set versions beginning and ending on them.
 func TestRecomputeAgreesWithAPlainReading(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		db, ctx := demo(t, e, 1000)
@@ -64,9 +67,16 @@ func TestRecomputeAgreesWithAPlainReading(t *testing.T) {
 			moved++
 			deadline := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 5*(i%7), 0)
 			// Around the ORM: a penalty's entity is immutable through it.
+			status, exemption := vocab.Published, any(nil)
+			switch i % 9 {
+			case 4:
+				exemption = "COVID-19-SME" // kept, but exempt from the gates
+			case 7:
+				status = vocab.Repaired
+			}
 			_, err := c.ExecContext(ctx, "UPDATE administrative_penalties SET entity_id = ?, severity = ?, publicity_deadline = ?, "+
-				"status = ?, under_objection = ?, exemption = NULL WHERE id = ?",
-				ids[i%len(ids)], sevs[(i/(2*len(ids)))%3], deadline, vocab.Published, false, p.ID)
+				"status = ?, under_objection = ?, exemption = ? WHERE id = ?",
+				ids[i%len(ids)], sevs[(i/(2*len(ids)))%3], deadline, status, i%9 == 8, exemption, p.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,12 +84,50 @@ func TestRecomputeAgreesWithAPlainReading(t *testing.T) {
 		if moved < 6*len(ids) {
 			t.Fatalf("only %d penalties to move", moved)
 		}
+		start := time.Now().UTC().Truncate(24 * time.Hour)
+		days := []time.Time{start, start.AddDate(0, 6, 0), start.AddDate(1, 0, 0), start.AddDate(2, 0, 0), start.AddDate(4, 0, 0)}
+		// Ratings moved onto the same entities, four of one scheme apiece, valid from and until
+		// the days checked or the days beside them; some under objection or not published.
+		rts, err := c.SectorRating.Query().Order(ent.Asc("id")).Limit(4 * len(ids)).All(ctx)
+		if err != nil || len(rts) < 4*len(ids) {
+			t.Fatalf("the demo's ratings: %d, %v", len(rts), err)
+		}
+		for i, r := range rts {
+			d := days[i%len(days)]
+			from := []time.Time{d, d.AddDate(0, 0, 1), d.AddDate(0, 0, -1), start.AddDate(-1, 0, 0)}[i%4]
+			until := []any{nil, d, d.AddDate(0, 0, -1), days[(i+1)%len(days)]}[(i/4)%4]
+			if u, ok := until.(time.Time); ok && u.Before(from) {
+				until = nil
+			}
+			status := vocab.Published
+			if i%13 == 12 {
+				status = vocab.Withdrawn
+			}
+			if _, err := c.ExecContext(ctx, "UPDATE sector_ratings SET entity_id = ?, scheme = 'MARKET_RISK_CLASS', sector = 'MARKET', grade = ?, "+
+				"valid_from = ?, valid_until = ?, status = ?, under_objection = ? WHERE id = ?",
+				ids[i%len(ids)], []string{"A", "B", "C", "D"}[(i/3)%4], from, until, status, i%11 == 10, r.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Rule set versions from the second day checked (open) and from the fourth until the
+		// fifth (its effectiveTo, the first day it no longer applies): each grades differently.
+		for i, v := range []struct {
+			from time.Time
+			to   *time.Time
+		}{{days[1], nil}, {days[3], &days[4]}} {
+			rs := evaluation.DefaultRuleSet()
+			rs.Name = fmt.Sprintf("TEST-v%d", i+2)
+			rs.NoRatingScore = 50 + 20*float64(i)
+			rs.Bands = []vocab.Band{{Tier: vocab.TierA, MinScore: 950 - 100*float64(i)}, {Tier: vocab.TierB, MinScore: 700}, {Tier: vocab.TierC, MinScore: 500}, {Tier: vocab.TierD, MinScore: 0}}
+			if err := c.EvaluationRuleSet.Create().SetName(rs.Name).SetEffectiveFrom(v.from).SetNillableEffectiveTo(v.to).SetRules(rs).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		all, err := c.MarketEntity.Query().IDs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now().UTC().Truncate(24 * time.Hour)
-		for _, day := range []time.Time{start, start.AddDate(0, 6, 0), start.AddDate(1, 0, 0), start.AddDate(2, 0, 0), start.AddDate(4, 0, 0)} {
+		for _, day := range days {
 			want, got := recomputed(t, ctx, c, vocab.FixedClock(day.Add(6*time.Hour)), all)
 			for _, me := range got {
 				w := want[me.ID]
@@ -119,9 +167,18 @@ type plain struct {
 // plainReading evaluates every entity from all of its records, read whole and filtered here.
 func plainReading(t *testing.T, ctx context.Context, c *ent.Client, day time.Time) map[int]plain {
 	t.Helper()
-	rs, err := evaluator.RuleSetAt(ctx, c, day)
+	// The version in force: begun by day, not yet ended (effectiveTo is the first day it no
+	// longer applies), the latest begun; the default before any.
+	versions, err := c.EvaluationRuleSet.Query().All(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	rs := evaluation.DefaultRuleSet()
+	var since time.Time
+	for _, v := range versions {
+		if !v.EffectiveFrom.After(day) && (v.EffectiveTo == nil || v.EffectiveTo.After(day)) && !v.EffectiveFrom.Before(since) {
+			rs, since = v.Rules, v.EffectiveFrom
+		}
 	}
 	in := map[int]*evaluation.Input{}
 	due := map[int]time.Time{}
