@@ -281,25 +281,3 @@ func measureDatesOracle(t *testing.T, env *testEnv, today time.Time) (now map[st
 	}
 	return now, stored, edges
 }
-
-// sqlStrings runs a query of one string column.
-func sqlStrings(t *testing.T, env *testEnv, query string, args ...any) []string {
-	t.Helper()
-	rows, err := env.db.SQL.Query(query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}

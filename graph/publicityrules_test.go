@@ -265,23 +265,39 @@ func tableIDs(t *testing.T, env *testEnv, table string) []string {
 // strings.
 func sqlIDs(t *testing.T, env *testEnv, query string, args ...any) []string {
 	t.Helper()
+	var out []string
+	for _, id := range sqlColumn[int](t, env, query, args...) {
+		out = append(out, fmt.Sprint(id))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sqlStrings runs a query of one string column.
+func sqlStrings(t *testing.T, env *testEnv, query string, args ...any) []string {
+	t.Helper()
+	return sqlColumn[string](t, env, query, args...)
+}
+
+// sqlColumn runs a query of one column, returning its values in the query's order.
+func sqlColumn[T any](t *testing.T, env *testEnv, query string, args ...any) []T {
+	t.Helper()
 	rows, err := env.db.SQL.Query(query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, fmt.Sprint(id))
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(out)
 	return out
 }
 
