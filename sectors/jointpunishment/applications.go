@@ -57,8 +57,9 @@ func storedKey(a *ent.MeasureApplication) appKey {
 // removed, else on day — with the reason, and an open one whose listing's end moved follows
 // it. An application runs only while its measure is in force (During): its dates are the
 // listing's cut to the measure's. An application that merely reached its planned end stays as
-// it was: its to date says so. It is idempotent; the write engine calls it after every change of a listing, a role or
-// a prior notice, and the calendar job for notices whose reply deadline has passed.
+// it was: its to date says so. It is idempotent; the write engine calls it after every change
+// of a listing, a role or a prior notice, and the calendar job for notices whose reply
+// deadline has passed.
 //
 // It runs inside the writing transaction and reads what is committed, waiting for what another
 // transaction is writing (evaluator.Current): a listing, a role and a notice written at once
