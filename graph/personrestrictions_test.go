@@ -34,19 +34,7 @@ func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 		ctx := authz.SystemContext(context.Background())
 		c := env.db.Client
 		r := rand.New(rand.NewPCG(15, 8))
-		var entities []int
-		rows, err := env.db.SQL.Query(`SELECT id FROM market_entities ORDER BY id LIMIT 6`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			entities = append(entities, id)
-		}
-		rows.Close()
+		entities := sqlColumn[int](t, env, `SELECT id FROM market_entities ORDER BY id LIMIT 6`)
 		if len(entities) < 6 {
 			t.Fatalf("want 6 demo entities, got %d", len(entities))
 		}
