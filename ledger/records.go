@@ -680,7 +680,8 @@ func redListRules(ctx context.Context, mu ent.Mutation) error {
 	return nil
 }
 
-// scoreEventRules checks the sign of the points for the scheme.
+// scoreEventRules checks the sign of the points for the scheme, that EIA points have a scale
+// version in force on their day, and that a ban ends after it begins.
 func scoreEventRules(ctx context.Context, mu ent.Mutation) error {
 	m := mu.(*gen.CreditScoreEventMutation)
 	scheme, _ := m.Scheme()
@@ -691,6 +692,35 @@ func scoreEventRules(ctx context.Context, mu ent.Mutation) error {
 		return derrors.Field("points", "an environmental credit event deducts 1 to 12 points or adds 1 or 2, got %d", points)
 	case scheme == creditscoreevent.SchemeEIA_POINTS && points < 0:
 		return derrors.Field("points", "EIA points are positive, got %d", points)
+	}
+	// EIA points are judged by the scale version in force on the day scored, and a ban runs
+	// from its first day to the day before its end: both must exist.
+	scheme, _, err := after[creditscoreevent.Scheme](ctx, m, creditscoreevent.FieldScheme)
+	if err != nil || scheme != creditscoreevent.SchemeEIA_POINTS {
+		return err
+	}
+	from, hasFrom, err := after[time.Time](ctx, m, creditscoreevent.FieldEffectiveFrom)
+	if err != nil || !hasFrom {
+		return err
+	}
+	category, _, err := after[string](ctx, m, creditscoreevent.FieldCategory)
+	if err != nil {
+		return err
+	}
+	until, hasUntil, err := after[time.Time](ctx, m, creditscoreevent.FieldExpiresOn)
+	if err != nil {
+		return err
+	}
+	if category == "BAN" && hasUntil && !until.After(from) {
+		return derrors.Field("expiresOn", "a ban ends after its first day %s (expiresOn is its first day over), got %s",
+			from.Format(time.DateOnly), until.Format(time.DateOnly))
+	}
+	versions, err := refdata.ScaleVersions(ctx, m, vocab.ScaleEIAPoints)
+	if err != nil {
+		return err
+	}
+	if _, err := versions.At(from); err != nil {
+		return derrors.Field("effectiveFrom", "no EIA points scale is in force on %s: points are scored under the version of their day", from.Format(time.DateOnly))
 	}
 	return nil
 }

@@ -82,10 +82,18 @@ func TestEIAScoring(t *testing.T) {
 		{"… restricted through it", []EIAPoints{{20, d("2025-08-31")}}, time.Time{}, "2026-02-28", EIARestricted, 0},
 		{"points expire with the cycle", []EIAPoints{{15, d("2025-02-01")}}, time.Time{}, "2026-01-01", EIANormal, 0},
 		{"new cycle counts afresh", []EIAPoints{{15, d("2025-02-01")}, {10, d("2026-02-01")}}, time.Time{}, "2026-03-01", EIAWarning, 10},
-		{"ban blacklists", []EIAPoints{{1, d("2025-02-01")}}, d("2027-01-01"), "2025-06-01", EIABlacklisted, 0},
+		{"ban blacklists", []EIAPoints{{1, d("2025-02-01")}}, d("2027-01-01"), "2025-06-01", EIABlacklisted, 0}, // an act during the ban is not scored
 	}
+	scale := func(time.Time) (vocab.ScaleParams, error) { return eiaScale, nil }
 	for _, tt := range tests {
-		st := EvaluateEIA(eiaScale, opened, tt.acts, tt.ban, d(tt.at))
+		var bans []EIABan
+		if !tt.ban.IsZero() {
+			bans = []EIABan{{From: opened, Until: tt.ban}}
+		}
+		st, err := EvaluateEIA(scale, opened, tt.acts, bans, d(tt.at))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if st.Status != tt.status || st.CyclePoints != tt.points {
 			t.Errorf("%s: %s with %d points, want %s with %d", tt.name, st.Status, st.CyclePoints, tt.status, tt.points)
 		}

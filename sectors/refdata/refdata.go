@@ -95,17 +95,39 @@ func PublicityRules(ctx context.Context, src Source) ([]*ent.PublicityRule, erro
 // the latest start not after day that has not ended). No version in force is an error: the
 // rules come from the database, never from constants.
 func Scale(ctx context.Context, src Source, scale vocab.Scale, day time.Time) (vocab.ScaleParams, error) {
-	r, err := src.Client().ScaleRule.Query().
-		Where(scalerule.ScaleEQ(scale), scalerule.EffectiveFromLTE(day),
-			scalerule.Or(scalerule.EffectiveToIsNil(), scalerule.EffectiveToGT(day))).
-		Order(ent.Desc(scalerule.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
-	if ent.IsNotFound(err) {
-		return vocab.ScaleParams{}, fmt.Errorf("no %s scale rule is in force on %s (load the reference data)", scale, day.Format(time.DateOnly))
-	}
+	vs, err := ScaleVersions(ctx, src, scale)
 	if err != nil {
 		return vocab.ScaleParams{}, err
 	}
-	return r.Params, nil
+	return vs.At(day)
+}
+
+// Versions are the versions of one scale, for rules that apply each act's own version (EIA
+// points are counted against the thresholds in force on the day scored).
+type Versions struct {
+	scale vocab.Scale
+	rows  []*ent.ScaleRule
+}
+
+// ScaleVersions reads every version of the scale: a handful of rows.
+func ScaleVersions(ctx context.Context, src Source, scale vocab.Scale) (Versions, error) {
+	rows, err := src.Client().ScaleRule.Query().Where(scalerule.ScaleEQ(scale)).
+		Order(ent.Asc(scalerule.FieldEffectiveFrom)).All(authz.AsSystem(ctx))
+	return Versions{scale, rows}, err
+}
+
+// At is the version in force on day: the latest start not after day that has not ended.
+func (vs Versions) At(day time.Time) (vocab.ScaleParams, error) {
+	var in *ent.ScaleRule
+	for _, r := range vs.rows { // oldest first: the last match starts latest
+		if !r.EffectiveFrom.After(day) && (r.EffectiveTo == nil || r.EffectiveTo.After(day)) {
+			in = r
+		}
+	}
+	if in == nil {
+		return vocab.ScaleParams{}, fmt.Errorf("no %s scale rule is in force on %s (load the reference data)", vs.scale, day.Format(time.DateOnly))
+	}
+	return in.Params, nil
 }
 
 // Owner is the department with id as the maker of a record (谁认定): who may handle its repair

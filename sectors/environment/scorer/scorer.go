@@ -7,6 +7,7 @@ package scorer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -138,52 +139,34 @@ func eia(ctx context.Context, c *ent.Client, entityID, personID int, day time.Ti
 	if err != nil {
 		return environment.EIAState{}, err
 	}
-	var opened, banUntil time.Time
+	var opened time.Time
 	if entityID != 0 {
 		sp, err := c.ServiceProvider.Query().Where(serviceprovider.EntityID(entityID)).Only(ctx)
 		if err == nil && sp.FileOpenedOn != nil {
 			opened = *sp.FileOpenedOn
 		}
 	}
-	// Bans first: no points are scored during a ban (domain.md §3.5).
-	type span struct{ from, until time.Time }
-	var bans []span
-	var bannedFrom time.Time
-	for _, r := range rows {
-		if r.Category == "BAN" && r.ExpiresOn != nil && !r.EffectiveFrom.After(day) {
-			bans = append(bans, span{r.EffectiveFrom, *r.ExpiresOn})
-			if r.ExpiresOn.After(banUntil) {
-				banUntil, bannedFrom = *r.ExpiresOn, r.EffectiveFrom
-			}
-		}
-	}
-	duringBan := func(on time.Time) bool {
-		for _, b := range bans {
-			if !on.Before(b.from) && on.Before(b.until) {
-				return true
-			}
-		}
-		return false
-	}
 	var acts []environment.EIAPoints
+	var bans []environment.EIABan
 	for _, r := range rows {
 		if opened.IsZero() {
 			opened = r.EffectiveFrom
 		}
-		if r.Category == "BAN" || duringBan(r.EffectiveFrom) {
+		if r.Category == "BAN" { // its end is the first day over; none: for good
+			b := environment.EIABan{From: r.EffectiveFrom}
+			if r.ExpiresOn != nil {
+				b.Until = *r.ExpiresOn
+			}
+			bans = append(bans, b)
 			continue
 		}
 		acts = append(acts, environment.EIAPoints{Points: r.Points, On: r.EffectiveFrom})
 	}
-	scale, err := refdata.Scale(ctx, refdata.Of(c), vocab.ScaleEIAPoints, day)
+	versions, err := refdata.ScaleVersions(ctx, refdata.Of(c), vocab.ScaleEIAPoints)
 	if err != nil {
 		return environment.EIAState{}, err
 	}
-	st := environment.EvaluateEIA(scale, opened, acts, banUntil, day)
-	if st.Status == environment.EIABlacklisted {
-		st.BannedFrom = bannedFrom
-	}
-	return st, nil
+	return environment.EvaluateEIA(versions.At, opened, acts, bans, day)
 }
 
 func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
@@ -194,45 +177,68 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	if err != nil {
 		return err
 	}
-	scale, err := refdata.Scale(ctx, refdata.Of(c), vocab.ScaleEIAPoints, day)
-	if err != nil {
-		return err
+	// One listing per rectification and per ban of the history, dated the day the threshold
+	// was reached or the ban began — however many events are recorded while it lasts, and
+	// also when an event is recorded after what it caused has ended: the listing is public for
+	// its rule's 5 years. Its measures last as long as the rectification or the ban.
+	type listing struct {
+		listType  listentry.ListType
+		from, end time.Time
 	}
-	// One listing per restriction and per ban, dated the day the threshold was reached or the
-	// ban began — however many events are recorded while it lasts. The listing is public for
-	// its rule's 5 years; its measures last as long as the restriction or the ban.
-	var listType listentry.ListType
-	var listed, end time.Time
-	switch st.Status {
-	case environment.EIARestricted:
-		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedFrom, st.RestrictedUntil
-	case environment.EIABlacklisted:
-		listType, listed = listentry.ListTypeEE_EIA_BLACKLIST, st.BannedFrom
-	default:
+	var want []listing
+	for _, r := range st.Rectifications {
+		want = append(want, listing{listentry.ListTypeEE_EIA_RECTIFICATION, r.From, r.Until})
+	}
+	for _, b := range st.Bans {
+		want = append(want, listing{listentry.ListTypeEE_EIA_BLACKLIST, b.From, b.LastDay()})
+	}
+	if len(want) == 0 {
 		return nil
 	}
-	key := fmt.Sprintf("EIA-%s-%d-%d-%s", listType, ev.EntityID, ev.PersonID, listed.Format("20060102"))
-	exists, err := c.ListEntry.Query().Where(listentry.SourceSystem(source), listentry.SourceRecordID(key)).Exist(ctx)
-	if err != nil || exists {
+	key := func(l listing) string {
+		return fmt.Sprintf("EIA-%s-%d-%d-%s", l.listType, ev.EntityID, ev.PersonID, l.from.Format("20060102"))
+	}
+	keys := make([]string, len(want))
+	for i, l := range want {
+		keys[i] = key(l)
+	}
+	var stored []string
+	if err := c.ListEntry.Query().Where(listentry.SourceSystem(source), listentry.SourceRecordIDIn(keys...)).
+		Select(listentry.FieldSourceRecordID).Scan(ctx, &stored); err != nil {
 		return err
 	}
-	sev, reason := vocab.General, fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", scale.RestrictionPoints)
-	if listType == listentry.ListTypeEE_EIA_BLACKLIST {
-		sev, reason = vocab.Serious, "被禁止从事环境影响报告书（表）编制工作"
+	var scale vocab.ScaleParams
+	for _, l := range want {
+		if slices.Contains(stored, key(l)) {
+			continue
+		}
+		sev := vocab.General
+		reason := "被禁止从事环境影响报告书（表）编制工作"
+		if l.listType == listentry.ListTypeEE_EIA_RECTIFICATION {
+			if scale, err = refdata.Scale(ctx, refdata.Of(c), vocab.ScaleEIAPoints, l.from); err != nil {
+				return err
+			}
+			reason = fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", scale.RestrictionPoints)
+		} else {
+			sev = vocab.Serious
+		}
+		create := c.ListEntry.Create().SetDepartmentID(ev.DepartmentID).SetSourceSystem(source).SetSourceRecordID(key(l)).
+			SetSeverity(sev).SetListType(l.listType).SetListedOn(l.from).SetReason(reason).
+			SetBasis("《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》").
+			SetDecisionNo(fmt.Sprintf("环评记分〔%d〕%s", l.from.Year(), key(l)))
+		if !l.end.IsZero() {
+			create.SetMeasuresEndOn(l.end)
+		}
+		if ev.EntityID != 0 {
+			create.SetEntityID(ev.EntityID)
+		} else {
+			create.SetPersonID(ev.PersonID)
+		}
+		if err := create.Exec(ctx); err != nil {
+			return err
+		}
 	}
-	create := c.ListEntry.Create().SetDepartmentID(ev.DepartmentID).SetSourceSystem(source).SetSourceRecordID(key).
-		SetSeverity(sev).SetListType(listType).SetListedOn(listed).SetReason(reason).
-		SetBasis("《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》").
-		SetDecisionNo(fmt.Sprintf("环评记分〔%d〕%s", listed.Year(), key))
-	if !end.IsZero() {
-		create.SetMeasuresEndOn(end)
-	}
-	if ev.EntityID != 0 {
-		create.SetEntityID(ev.EntityID)
-	} else {
-		create.SetPersonID(ev.PersonID)
-	}
-	return create.Exec(ctx)
+	return nil
 }
 
 // Snapshot stores, for every entity with environmental credit events, its score and colour on
