@@ -22,7 +22,7 @@ import (
 // an opened file and for practitioners: points on the days a cycle turns, a restriction ends or
 // a ban ends (each the day before, on and after today), bans with and without an end, points
 // during bans, events not published or under objection, recorded in date order as departments record them — late ones too, after what they caused
-// has ended. The EIA_POINTS scale gets a version from 200 days ago with lower thresholds and a
+// has ended. The EIA_POINTS scale gets a version from 100 days ago with lower thresholds and a
 // shorter rectification, and one from tomorrow that must not apply yet.
 //
 // The oracle reads the events back by SQL and walks the days from the file's opening: a cycle
@@ -44,9 +44,9 @@ func TestEIAIsTheRulesOverTheRows(t *testing.T) {
 		day := func(n int) time.Time { return today.AddDate(0, 0, n) }
 		dep := env.departmentID("environment-320000")
 
-		// Scale versions: the reference one (10/20/6 since 2019), a stricter one from 200 days
+		// Scale versions: the reference one (10/20/6 since 2019), a stricter one from 100 days
 		// ago, and one from tomorrow.
-		changed := day(-200)
+		changed := day(-100)
 		versions := []struct {
 			from                                time.Time
 			warning, restriction, rectifyMonths int
@@ -172,8 +172,14 @@ func TestEIAIsTheRulesOverTheRows(t *testing.T) {
 				}
 				s.events = append(s.events, ev)
 			}
-			if i == 2 { // a rectification under the version from 200 days ago, ending today
+			switch i {
+			case 2: // a rectification under the version from 100 days ago, ending today
 				s.events = append(s.events, event{points: 15, on: vocab.AddMonths(today, -3), status: vocab.Published})
+			case 3: // a six-month rectification under the old version outlasting a three-month one
+				s.events = append(s.events, event{points: 20, on: changed.AddDate(0, 0, -1), status: vocab.Published},
+					event{points: 15, on: changed.AddDate(0, 0, 5), status: vocab.Published})
+			case 6: // 9 points in a cycle begun under the old version: a warning under today's
+				s.events = []event{{points: 9, on: changed.AddDate(0, 0, -50), status: vocab.Published}}
 			}
 			if i%4 == 0 { // a ban: one running, one that ended, one for good
 				from := []time.Time{day(-r.IntN(400)), day(0), day(-1), edges[r.IntN(len(edges))]}[r.IntN(4)]
