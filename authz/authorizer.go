@@ -73,6 +73,13 @@ func (r Rule) Validate() error {
 			return fmt.Errorf("%s: unknown resource %q", r, r.V[2])
 		case !validAction(r.V[3]):
 			return fmt.Errorf("%s: unknown action %q (read, read_public, write, manage)", r, r.V[3])
+		// The public is bound to no department: a rule of one department, or of the records
+		// of "its own" sector, would apply to it in every department — records:own read would
+		// show the public every sector's records.
+		case r.V[0] == RolePublic && r.V[1] != AllDomains:
+			return fmt.Errorf("%s: the public is in no department; its rules apply in * only", r)
+		case r.V[0] == RolePublic && r.V[2] == "records:own":
+			return fmt.Errorf("%s: the public has no sector of its own; grant records:<sector> or records:*", r)
 		}
 	case "g":
 		name, isToken := TokenOf(r.V[0])

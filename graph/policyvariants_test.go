@@ -1,0 +1,141 @@
+package graph_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// What a policy grants is what a role reads, for any policy the credit office may write, not
+// only the built-in one. The supervisor's and the public's record grants are replaced by
+// generated ones — read or read_public of one sector, of every sector (records:*) or of the
+// token's own (records:own), in every department (*), in the supervisor's department or in
+// another — and for each policy every record connection's totalCount is compared, for a market
+// supervisor and for the public, with an oracle that reads the grants as the policy file says
+// them: a rule applies to a token bound in its department or in *; read shows a sector's rows,
+// read_public its rows in publicity (inPublicity); the public is bound to no department, and
+// a public rule of one department or of records:own is refused.
+func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 200)
+		addRows(t, env)
+		co := env.as("demo-credit-office")
+		co.t = t
+		connections := nodeTypes(introspect(env))
+		const add = `mutation($in: PolicyRuleInput!) { addPolicyRule(input: $in) { kind } }`
+		const remove = `mutation($in: PolicyRuleInput!) { removePolicyRule(input: $in) { kind } }`
+		type grant struct{ role, department, resource, action string }
+		input := func(g grant) map[string]any {
+			return map[string]any{"in": map[string]any{"kind": "PERMISSION", "role": g.role, "department": g.department, "resource": g.resource, "action": g.action}}
+		}
+		// Away with the built-in record grants of the two roles.
+		var rules struct {
+			PolicyRules []struct {
+				Kind, Role, Department string
+				Resource, Action       *string
+			}
+		}
+		co.mustData(`{ policyRules { kind role department resource action } }`, nil, &rules)
+		for _, r := range rules.PolicyRules {
+			if r.Kind == "PERMISSION" && (r.Role == authz.RoleSupervisor || r.Role == authz.RolePublic) && strings.HasPrefix(deref(r.Resource), "records:") {
+				co.mustData(remove, input(grant{r.Role, r.Department, *r.Resource, *r.Action}), nil)
+			}
+		}
+		const home = "market" // the supervisor's department
+		resources := []string{"records:*", "records:own"}
+		for _, s := range authz.AllSectors {
+			resources = append(resources, string(authz.RecordsOf(s)))
+		}
+		// visible is the oracle's SQL condition on a record table for a role under grants.
+		visible := func(role string, grants []grant, table, publicRule string) string {
+			var full, public []string
+			for _, s := range authz.AllSectors {
+				code := authz.DepartmentCode(s)
+				for _, g := range grants {
+					bound := g.department == "*" || role != authz.RolePublic && g.department == home
+					covers := g.resource == "records:*" || g.resource == "records:"+code || g.resource == "records:own" && role != authz.RolePublic && code == home
+					if g.role != role || !bound || !covers {
+						continue
+					}
+					switch g.action {
+					case "read":
+						full = append(full, "'"+string(s)+"'")
+					case "read_public":
+						public = append(public, "'"+string(s)+"'")
+					}
+				}
+			}
+			cond := "1=0"
+			if len(full) > 0 {
+				cond += " OR sector IN (" + strings.Join(full, ",") + ")"
+			}
+			if len(public) > 0 {
+				cond += " OR sector IN (" + strings.Join(public, ",") + ") AND " + publicRule
+			}
+			return cond
+		}
+		r := rand.New(rand.NewPCG(7, 11))
+		today := vocab.SystemClock.Today().Format("2006-01-02")
+		tokens := map[string]string{authz.RoleSupervisor: "demo-market-supervisor", authz.RolePublic: ""}
+		seen := map[string]bool{}
+		for v := range 10 {
+			var grants []grant
+			for _, role := range []string{authz.RoleSupervisor, authz.RolePublic} {
+				for _, res := range resources {
+					for _, act := range []string{"read", "read_public"} {
+						if r.IntN(5) > 0 || role == authz.RolePublic && res == "records:own" {
+							continue
+						}
+						dep := "*"
+						if role == authz.RoleSupervisor {
+							dep = []string{"*", "*", home, "labour"}[r.IntN(4)]
+						}
+						grants = append(grants, grant{role, dep, res, act})
+					}
+				}
+			}
+			for _, g := range grants {
+				co.mustData(add, input(g), nil)
+			}
+			// The public is in no department: a rule of one, or of its "own" records, would
+			// apply everywhere, and is refused.
+			for _, g := range []grant{{authz.RolePublic, home, resources[2+v%5], "read"}, {authz.RolePublic, "*", "records:own", "read"}} {
+				co.wantError(add, input(g), "BAD_USER_INPUT", "rule")
+			}
+			for role, token := range tokens {
+				for typ, rule := range inPublicity {
+					field := connections[typ]
+					var got map[string]struct{ TotalCount int }
+					env.as(token).mustData(`{ c: `+field+` { totalCount } }`, nil, &got)
+					cond := visible(role, grants, rule.table, rule.rule)
+					want := env.count(rule.table, cond, slices.Repeat([]any{today}, strings.Count(cond, "?"))...)
+					if got["c"].TotalCount != want {
+						t.Errorf("policy %d, %s: %s totalCount %d, the grants give %d (%s; grants %v)", v, role, field, got["c"].TotalCount, want, cond, grants)
+					}
+					all := env.count(rule.table, "")
+					switch {
+					case want == 0:
+						seen["none"] = true
+					case want == all:
+						seen["all"] = true
+					default:
+						seen["some"] = true
+					}
+				}
+			}
+			for _, g := range grants {
+				co.mustData(remove, input(g), nil)
+			}
+		}
+		for _, k := range []string{"none", "all", "some"} {
+			if !seen[k] {
+				t.Errorf("no policy showed %s of a table: the variants prove little (%v)", k, seen)
+			}
+		}
+	})
+}
