@@ -332,6 +332,28 @@ func TestAuditLog(t *testing.T) {
 				t.Errorf("%s sees %d audit rows, want %d", tt.token, out.AuditLogs.TotalCount, tt.want)
 			}
 		}
+		// Every scope of departments reads exactly its departments' entries: refusals logged in
+		// each department first, then an auditor of each nonempty set of departments.
+		for _, d := range []string{"environment", "transport"} {
+			env.as("demo-"+d+"-clerk").wantError(createPenaltyQ, penaltyInput(env, "market-320500", "A-"+d), "FORBIDDEN", "")
+		}
+		deps := []string{"environment", "labour", "transport", "market", "credit_office"}
+		for mask := 1; mask < 1<<len(deps); mask++ {
+			var scope, quoted []string
+			for i, d := range deps {
+				if mask&(1<<i) != 0 {
+					scope, quoted = append(scope, d), append(quoted, "'"+d+"'")
+				}
+			}
+			name := fmt.Sprint("audit-scope-", mask)
+			env.issue(authz.IssueRequest{Name: name, Role: authz.RoleAuditor, Department: scope[0], Scope: scope})
+			want := env.count("audit_logs", "department IN ("+strings.Join(quoted, ",")+")")
+			var out struct{ AuditLogs struct{ TotalCount int } }
+			env.as(name).mustData(`{ auditLogs { totalCount } }`, nil, &out)
+			if out.AuditLogs.TotalCount != want || want == 0 {
+				t.Errorf("an auditor of %v sees %d audit rows; its departments have %d", scope, out.AuditLogs.TotalCount, want)
+			}
+		}
 		// No API changes it, and the data layer refuses even internal updates.
 		if _, err := env.db.Client.AuditLog.Update().Save(authz.SystemContext(context.Background())); err == nil {
 			t.Error("the audit log was updated")
