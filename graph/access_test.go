@@ -586,6 +586,8 @@ func TestPersonIDsAreNotShownToThePublic(t *testing.T) {
 		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 		in["personID"] = p.CreateNaturalPerson.ID
 		in["counterpartyCategory"] = "NATURAL_PERSON"
+		delete(in, "entityID") // a natural person's penalty names no entity and no code
+		delete(in, "counterpartyUscc")
 		in["decisionDate"] = vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly)
 		env.mustData(createPenaltyQ, map[string]any{"in": in}, nil)
 		sch := introspect(env)

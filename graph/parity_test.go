@@ -138,7 +138,7 @@ func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
 	for i, more := range []map[string]any{
 		nil,
 		{"penaltyCategories": []string{"WARNING"}, "fineAmount": nil, "penaltyContent": "警告",
-			"counterpartyCategory": "NATURAL_PERSON", "counterpartyUscc": nil, "counterpartyName": "张某"},
+			"counterpartyCategory": "NATURAL_PERSON", "counterpartyUscc": nil, "counterpartyName": "张某", "entityID": nil, "personID": person},
 		{"counterpartyCategory": "INDIVIDUAL_BUSINESS", "registrationNo": "320500600123456",
 			"counterpartyName": "某个体户", "severity": "SERIOUS", "decisionDate": todayMinus(800)},
 		{"epidemicRelated": true, "sme": true, "decisionDate": "2020-03-02"},
@@ -151,8 +151,11 @@ func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
 				in[k] = v
 			}
 		}
-		if i == 2 {
+		if i == 2 { // the placeholder names the individual business by its registration number
 			in["counterpartyUscc"] = ident.PlaceholderUSCC
+			if _, err := env.db.SQL.Exec(`UPDATE market_entities SET registration_no = '320500600123456' WHERE id = ?`, atoi(t, in["entityID"].(string))); err != nil {
+				t.Fatal(err)
+			}
 		}
 		mk(clerk, "AdministrativePenalty", in)
 	}

@@ -87,16 +87,20 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		dep := env.departmentID("market-320500")
 		var ent struct {
 			MarketEntities struct {
-				Edges []struct{ Node struct{ ID string } }
+				Edges []struct{ Node struct{ ID, Uscc string } }
 			}
 		}
-		env.mustData(`{ marketEntities(first: 1) { edges { node { id } } } }`, nil, &ent)
-		entityID := ent.MarketEntities.Edges[0].Node.ID
+		env.mustData(`{ marketEntities(first: 1) { edges { node { id uscc } } } }`, nil, &ent)
+		entityID, entityUSCC := ent.MarketEntities.Edges[0].Node.ID, ent.MarketEntities.Edges[0].Node.Uscc
+		// The placeholder names an individual business by its registration number.
+		if _, err := env.db.SQL.Exec(`UPDATE market_entities SET registration_no = '320500600123456' WHERE id = ?`, atoi(t, entityID)); err != nil {
+			t.Fatal(err)
+		}
 		penalty := func(over map[string]any) map[string]any {
 			in := map[string]any{
 				"departmentID": dep, "entityID": entityID, "sourceSystem": "test", "sourceRecordID": "T-1",
 				"severity": "GENERAL", "counterpartyName": "某公司", "counterpartyCategory": "LEGAL_PERSON",
-				"counterpartyUscc": "91320214745555318W", "decisionNo": "苏市监罚字〔2025〕1号", "violationType": "虚假广告",
+				"counterpartyUscc": entityUSCC, "decisionNo": "苏市监罚字〔2025〕1号", "violationType": "虚假广告",
 				"violationFacts": "发布虚假广告", "legalBasis": "《广告法》第五十五条", "penaltyCategories": []string{"FINE"},
 				"penaltyContent": "罚款1万元", "fineAmount": "1", "decisionDate": "2025-05-01",
 				"authorityName": "苏州市市场监督管理局", "authorityUscc": "11320500014000003W",

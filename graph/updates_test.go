@@ -46,7 +46,14 @@ func TestUpdatesCannotMakeWhatCreatesRefuse(t *testing.T) {
 			return out.CreateAdministrativePenalty.ID
 		}
 		warningOnly := map[string]any{"penaltyCategories": []string{"WARNING"}, "fineAmount": nil, "penaltyContent": "警告"}
-		natural := map[string]any{"counterpartyCategory": "NATURAL_PERSON", "counterpartyUscc": nil, "counterpartyName": "张某"}
+		penalised := env.registerPerson("张某", "32050219900101123")
+		natural := map[string]any{"counterpartyCategory": "NATURAL_PERSON", "counterpartyUscc": nil, "counterpartyName": "张某",
+			"entityID": nil, "personID": penalised}
+		// The placeholder names an individual business by its registration number.
+		if _, err := env.db.SQL.Exec(`UPDATE market_entities SET registration_no = '320500600123456' WHERE id = ?`,
+			atoi(t, penaltyInput(env, "market-320500", "")["in"].(map[string]any)["entityID"].(string))); err != nil {
+			t.Fatal(err)
+		}
 		placeholder := map[string]any{"counterpartyCategory": "INDIVIDUAL_BUSINESS", "counterpartyUscc": ident.PlaceholderUSCC,
 			"registrationNo": "320500600123456", "counterpartyName": "某个体户"}
 		const updatePenalty = `mutation($id: ID!, $in: UpdateAdministrativePenaltyInput!) { updateAdministrativePenalty(id: $id, input: $in) { id } }`

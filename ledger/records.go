@@ -10,12 +10,14 @@ import (
 	"entgo.io/ent"
 	"github.com/shopspring/decimal"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
@@ -221,7 +223,7 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	// stored values standing in for those an update leaves — so that no update makes a penalty
 	// a create refuses.
 	touched := m.Op().Is(ent.OpCreate)
-	for _, f := range []string{"counterparty_category", "counterparty_uscc", "registration_no", "penalty_categories", "fine_amount"} {
+	for _, f := range []string{"counterparty_category", "counterparty_uscc", "registration_no", "penalty_categories", "fine_amount", "entity_id", "person_id"} {
 		_, set := m.Field(f)
 		touched = touched || set || m.FieldCleared(f)
 	}
@@ -238,6 +240,9 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	if f.uscc == ident.PlaceholderUSCC && strings.TrimSpace(f.regNo) == "" {
 		return derrors.Field("registrationNo", "is required when counterpartyUscc is the placeholder %s", ident.PlaceholderUSCC)
 	}
+	if err := penaltySubject(ctx, m, f); err != nil {
+		return err
+	}
 	if len(f.cats) == 0 {
 		return derrors.Field("penaltyCategories", "at least one penalty category is required")
 	}
@@ -252,6 +257,62 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 		return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
 	}
 	return e.penaltyFields(ctx, m)
+}
+
+// penaltySubject checks that the counterparty a penalty publishes is the subject whose file it
+// joins: a legal person's penalty is its entity's; a natural person's is the person's, with no
+// entity and no code; an individual business's is its entity's or its operator's; a code given
+// with an entity is the entity's, or the placeholder with the entity's registration number
+// (工商注册号). Else the publication would name one subject while another is restricted.
+func penaltySubject(ctx context.Context, m *gen.AdministrativePenaltyMutation, f dependent) error {
+	entity, _, err := after[int](ctx, m, administrativepenalty.FieldEntityID)
+	if err != nil {
+		return err
+	}
+	person, _, err := after[int](ctx, m, administrativepenalty.FieldPersonID)
+	if err != nil {
+		return err
+	}
+	switch f.category {
+	case "LEGAL_PERSON":
+		if entity == 0 {
+			return derrors.Field("entityID", "a legal person's penalty is recorded against its entity")
+		}
+		if f.uscc == ident.PlaceholderUSCC {
+			return derrors.Field("counterpartyUscc", "the placeholder %s is for an individual business without a code, not a legal person", ident.PlaceholderUSCC)
+		}
+	case "NATURAL_PERSON":
+		switch {
+		case person == 0:
+			return derrors.Field("personID", "a natural person's penalty is recorded against the person")
+		case entity != 0:
+			return derrors.Field("entityID", "a natural person's penalty names no entity (an individual business is INDIVIDUAL_BUSINESS)")
+		case f.uscc != "":
+			return derrors.Field("counterpartyUscc", "a natural person has no unified social credit code")
+		}
+	}
+	if entity == 0 || f.uscc == "" {
+		return nil
+	}
+	var reg []struct {
+		Uscc           string `json:"uscc"`
+		RegistrationNo string `json:"registration_no"`
+	}
+	err = m.Client().MarketEntity.Query().Where(marketentity.ID(entity)).
+		Select(marketentity.FieldUscc, marketentity.FieldRegistrationNo).Scan(authz.AsSystem(ctx), &reg)
+	switch {
+	case err != nil:
+		return err
+	case len(reg) == 0:
+		return nil // a missing entity is reported by the foreign key, as for any record
+	case f.uscc == reg[0].Uscc:
+		return nil
+	case f.uscc == ident.PlaceholderUSCC && reg[0].RegistrationNo != "" && strings.TrimSpace(f.regNo) == reg[0].RegistrationNo:
+		return nil
+	case f.uscc == ident.PlaceholderUSCC:
+		return derrors.Field("registrationNo", "%q is not the registration number of the penalty's entity, which the placeholder %s must give", f.regNo, ident.PlaceholderUSCC)
+	}
+	return derrors.Field("counterpartyUscc", "is %s, but the penalty's entity is registered as %s", f.uscc, reg[0].Uscc)
 }
 
 // penaltyFields checks the penalty's other publication fields and sets its publicity.
