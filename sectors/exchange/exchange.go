@@ -24,8 +24,10 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -445,40 +447,69 @@ func blank(row []string) bool {
 	return true
 }
 
+// byRegistration prefixes a pending row's registration number where its subject is found by
+// it (an individual business filed with the placeholder code), not by its USCC.
+const byRegistration = "reg:"
+
 var rowField = regexp.MustCompile(`input\[(\d+)\](?:\.([A-Za-z]+))?`)
 
 // write records a batch: entities resolved by USCC, then the kind's batch create in a
 // transaction; a row the engine refuses is reported and dropped, and the rest retried.
 func (im *Importer) write(ctx context.Context, sp spec, dep int, system string, chunk []pending, rep *Report, one *ent.Tx, dry bool) error {
-	// Resolve the legal persons' USCCs to registry entities in one query.
-	var codes []string
+	// Resolve the legal persons' USCCs — or, for an individual business filed with the
+	// placeholder, its registration number — to registry entities, one query each.
+	var codes, regs []string
 	for _, p := range chunk {
-		if p.uscc != "" {
+		if reg, ok := strings.CutPrefix(p.uscc, byRegistration); ok {
+			regs = append(regs, reg)
+		} else if p.uscc != "" {
 			codes = append(codes, p.uscc)
 		}
 	}
 	ids := map[string]int{}
-	if len(codes) > 0 {
-		var found []struct {
-			ID   int    `json:"id"`
-			Uscc string `json:"uscc"`
+	for _, by := range []struct {
+		prefix string
+		values []string
+		where  func(...string) predicate.MarketEntity
+	}{{"", codes, marketentity.UsccIn}, {byRegistration, regs, marketentity.RegistrationNoIn}} {
+		if len(by.values) == 0 {
+			continue
 		}
-		err := im.Client.MarketEntity.Query().Where(marketentity.UsccIn(codes...)).
-			Select(marketentity.FieldID, marketentity.FieldUscc).Scan(authz.AsSystem(ctx), &found)
+		var found []struct {
+			ID             int    `json:"id"`
+			Uscc           string `json:"uscc"`
+			RegistrationNo string `json:"registration_no"`
+		}
+		err := im.Client.MarketEntity.Query().Where(by.where(by.values...)).
+			Select(marketentity.FieldID, marketentity.FieldUscc, marketentity.FieldRegistrationNo).Scan(authz.AsSystem(ctx), &found)
 		if err != nil {
 			return err
 		}
 		for _, f := range found {
-			ids[f.Uscc] = f.ID
+			key := by.prefix + f.Uscc
+			if by.prefix != "" {
+				key = by.prefix + f.RegistrationNo
+			}
+			if _, twice := ids[key]; twice {
+				ids[key] = -1 // two entities share the registration number: neither is meant
+				continue
+			}
+			ids[key] = f.ID
 		}
 	}
 	live := make([]pending, 0, len(chunk))
 	for _, p := range chunk {
 		if p.uscc != "" {
 			id, ok := ids[p.uscc]
-			if !ok {
-				rep.Problems = append(rep.Problems, problem(p.line, columnName(sp.columns, "counterpartyUscc"),
-					fmt.Sprintf("no entity with USCC %q in the registry", p.uscc)))
+			if !ok || id < 0 {
+				column, msg := "counterpartyUscc", fmt.Sprintf("no entity with USCC %q in the registry", p.uscc)
+				if reg, byReg := strings.CutPrefix(p.uscc, byRegistration); byReg {
+					column, msg = "registrationNo", fmt.Sprintf("no entity with registration number %q in the registry, for the placeholder %s", reg, ident.PlaceholderUSCC)
+					if ok {
+						msg = fmt.Sprintf("several entities have registration number %q", reg)
+					}
+				}
+				rep.Problems = append(rep.Problems, problem(p.line, columnName(sp.columns, column), msg))
 				rep.Rejected++
 				continue
 			}

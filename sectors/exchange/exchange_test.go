@@ -819,3 +819,56 @@ func TestAWorkbookThatUnpacksTooFarIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// An individual business filed with the placeholder code (17 zeros and X) is found in the
+// registry by its registration number (CF_XDR_GSZC), as the engine accepts it; a number no
+// entity has, or two have, is reported in that column; a legal person's code must still be
+// registered.
+func TestPlaceholderRowsAreFoundByRegistrationNumber(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 4)
+		for i, reg := range []string{"320500600000001", "320500600000002", "320500600000002"} {
+			if err := db.Client.MarketEntity.Update().Where(marketentity.Uscc(usccs[i])).SetRegistrationNo(reg).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const authority = "11320000014000003C"
+		head := "行政相对人名称,行政相对人类别,统一社会信用代码,工商注册号,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,处罚决定日期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,严重程度\n"
+		row := func(name, category, code, reg, no string) string {
+			return fmt.Sprintf("%s,%s,%s,%s,苏市监罚〔2026〕%s号,无照经营,未办理登记,《条例》第四十三条,警告,警告,2026-03-01,江苏省市场监督管理局,%s,江苏省市场监督管理局,%s,一般\n",
+				name, category, code, reg, no, authority, authority)
+		}
+		file := head + row(names[0], "个体工商户", "00000000000000000X", "320500600000001", "P1") + // found
+			row(names[0], "个体工商户", "00000000000000000X", "320500699999999", "P2") + // no such number
+			row(names[1], "个体工商户", "00000000000000000X", "320500600000002", "P3") + // two entities have it
+			row(names[3], "法人及非法人组织", usccs[3], "", "P4") + // a legal person by code
+			row(names[3], "法人及非法人组织", "00000000000000000X", "320500600000001", "P5") // the placeholder is not a legal person's
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}
+		rep, err := im.Import(ctx, "penalties", "market-320000", strings.NewReader(file), exchange.CSV, exchange.GoodRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]string{}
+		for _, p := range rep.Problems {
+			got[p.Row] = p.Column
+		}
+		want := map[int]string{3: "工商注册号 (CF_XDR_GSZC)", 4: "工商注册号 (CF_XDR_GSZC)", 6: "统一社会信用代码 (CF_XDR_SHXYM)"}
+		if rep.Imported != 2 || len(got) != len(want) {
+			t.Errorf("imported %d, problems %+v; want 2 imported and rows 3, 4, 6 reported", rep.Imported, rep.Problems)
+		}
+		for row, col := range want {
+			if got[row] != col {
+				t.Errorf("row %d reported in %q, want %q (%+v)", row, got[row], col, rep.Problems)
+			}
+		}
+		p, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNo("苏市监罚〔2026〕P1号")).Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := p.QueryEntity().Only(ctx); err != nil || e.Uscc != usccs[0] {
+			t.Errorf("the placeholder row was recorded against %v (%v), want the entity registered as 320500600000001", e, err)
+		}
+	})
+}

@@ -48,6 +48,9 @@ var specs = map[string]spec{
 			uscc := ""
 			if in.EntityID != nil && in.CounterpartyUscc != nil {
 				uscc = *in.CounterpartyUscc
+				if uscc == ident.PlaceholderUSCC && in.RegistrationNo != nil { // a business without a code: by 工商注册号
+					uscc = byRegistration + *in.RegistrationNo
+				}
 			}
 			return in, in.SourceRecordID, uscc, nil
 		},
