@@ -115,6 +115,10 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 	// One multi-row INSERT through the hooks, with reference rows read once for the batch and
 	// the evaluations recomputed once at the end.
 	bulk := keysChecked(refdata.WithCache(evaluator.Deferred(ctx)))
+	// The entities' codes, which each penalty's published counterparty must match, in one read.
+	if err := refdata.PreloadEntityCodes(bulk, refdata.Of(c), named); err != nil {
+		return nil, 0, err
+	}
 	var (
 		fresh    []int
 		builders []*ent.AdministrativePenaltyCreate

@@ -10,14 +10,12 @@ import (
 	"entgo.io/ent"
 	"github.com/shopspring/decimal"
 
-	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
@@ -294,25 +292,20 @@ func penaltySubject(ctx context.Context, m *gen.AdministrativePenaltyMutation, f
 	if entity == 0 || f.uscc == "" {
 		return nil
 	}
-	var reg []struct {
-		Uscc           string `json:"uscc"`
-		RegistrationNo string `json:"registration_no"`
-	}
-	err = m.Client().MarketEntity.Query().Where(marketentity.ID(entity)).
-		Select(marketentity.FieldUscc, marketentity.FieldRegistrationNo).Scan(authz.AsSystem(ctx), &reg)
+	reg, found, err := refdata.EntityCodes(ctx, m, entity)
 	switch {
 	case err != nil:
 		return err
-	case len(reg) == 0:
+	case !found:
 		return nil // a missing entity is reported by the foreign key, as for any record
-	case f.uscc == reg[0].Uscc:
+	case f.uscc == reg.USCC:
 		return nil
-	case f.uscc == ident.PlaceholderUSCC && reg[0].RegistrationNo != "" && strings.TrimSpace(f.regNo) == reg[0].RegistrationNo:
+	case f.uscc == ident.PlaceholderUSCC && reg.RegistrationNo != "" && strings.TrimSpace(f.regNo) == reg.RegistrationNo:
 		return nil
 	case f.uscc == ident.PlaceholderUSCC:
 		return derrors.Field("registrationNo", "%q is not the registration number of the penalty's entity, which the placeholder %s must give", f.regNo, ident.PlaceholderUSCC)
 	}
-	return derrors.Field("counterpartyUscc", "is %s, but the penalty's entity is registered as %s", f.uscc, reg[0].Uscc)
+	return derrors.Field("counterpartyUscc", "is %s, but the penalty's entity is registered as %s", f.uscc, reg.USCC)
 }
 
 // penaltyFields checks the penalty's other publication fields and sets its publicity.

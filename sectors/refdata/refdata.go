@@ -7,11 +7,13 @@ package refdata
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -20,15 +22,16 @@ import (
 type cacheKey struct{}
 
 type cache struct {
-	mu    sync.Mutex
-	deps  map[int]*ent.Department
-	rules []*ent.PublicityRule // nil until loaded
+	mu       sync.Mutex
+	deps     map[int]*ent.Department
+	rules    []*ent.PublicityRule // nil until loaded
+	entities map[int]EntityCode
 }
 
 // WithCache returns ctx carrying a memo for one batch write. Use it only for the length of a
 // transaction: the memo does not see changes made after a row was first read.
 func WithCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, cacheKey{}, &cache{deps: map[int]*ent.Department{}})
+	return context.WithValue(ctx, cacheKey{}, &cache{deps: map[int]*ent.Department{}, entities: map[int]EntityCode{}})
 }
 
 func from(ctx context.Context) *cache { c, _ := ctx.Value(cacheKey{}).(*cache); return c }
@@ -65,6 +68,60 @@ func Department(ctx context.Context, src Source, id int) (*ent.Department, error
 		memo.mu.Unlock()
 	}
 	return d, nil
+}
+
+// EntityCode is how the registry identifies an entity: its code and its registration number
+// (工商注册号), which a record's published counterparty must match.
+type EntityCode struct {
+	USCC           string `json:"uscc"`
+	RegistrationNo string `json:"registration_no"`
+}
+
+// EntityCodes returns the codes of the entity with id; found is false when there is none.
+func EntityCodes(ctx context.Context, src Source, id int) (code EntityCode, found bool, err error) {
+	if memo := from(ctx); memo != nil {
+		memo.mu.Lock()
+		code, found = memo.entities[id]
+		memo.mu.Unlock()
+		if found {
+			return code, true, nil
+		}
+	}
+	got, err := loadEntityCodes(ctx, src, id)
+	code, found = got[id]
+	return code, found, err
+}
+
+// PreloadEntityCodes reads the codes of the entities with ids into the batch memo in one
+// query, for a batch whose rows name them (a no-op outside a batch).
+func PreloadEntityCodes(ctx context.Context, src Source, ids []int) error {
+	if from(ctx) == nil || len(ids) == 0 {
+		return nil
+	}
+	_, err := loadEntityCodes(ctx, src, ids...)
+	return err
+}
+
+func loadEntityCodes(ctx context.Context, src Source, ids ...int) (map[int]EntityCode, error) {
+	var rows []struct {
+		ID int `json:"id"`
+		EntityCode
+	}
+	err := src.Client().MarketEntity.Query().Where(marketentity.IDIn(ids...)).
+		Select(marketentity.FieldID, marketentity.FieldUscc, marketentity.FieldRegistrationNo).Scan(authz.AsSystem(ctx), &rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]EntityCode, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.EntityCode
+	}
+	if memo := from(ctx); memo != nil {
+		memo.mu.Lock()
+		maps.Copy(memo.entities, out)
+		memo.mu.Unlock()
+	}
+	return out, nil
 }
 
 // PublicityRules returns every publicity rule, oldest first: a few dozen rows, filtered by the
