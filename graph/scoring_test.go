@@ -73,8 +73,11 @@ func TestEnvironmentalScoreEvents(t *testing.T) {
 		env.as("demo-environment-clerk").wantError(createEvent, map[string]any{"in": map[string]any{"departmentID": dep,
 			"entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env", "sourceRecordID": "E3", "scheme": "ENV_CREDIT_JS",
 			"points": 3, "category": "奖励", "effectiveFrom": today.Format(time.DateOnly)}}, "BAD_USER_INPUT", "points")
-		// The snapshot of a past half-year; the current one is refused.
-		label, _ := halfYearBefore(today)
+		// The snapshot of a past half-year; the current one is refused. The entity is scored by
+		// the half-year's last day by an event of that day, over before today.
+		label, last := halfYearBefore(today)
+		over := last.AddDate(0, 0, 1)
+		event("E0", -1, last, &over)
 		var snap struct{ SnapshotEnvironmentalCredit int }
 		clerk.mustData(`mutation($d: ID!, $h: String!) { snapshotEnvironmentalCredit(departmentID: $d, halfYear: $h) }`,
 			map[string]any{"d": dep, "h": label}, &snap)

@@ -80,9 +80,7 @@ func EnvScore(ctx context.Context, c *ent.Client, entityID int, day time.Time) (
 // system (a rating of the scheme not derived here) in force on day: the score starts from it,
 // and the events after it are added. Zero when there is none: the scale's initial score.
 func importedBase(ctx context.Context, c *ent.Client, entityID int, day time.Time) (environment.Base, error) {
-	r, err := c.SectorRating.Query().Where(sectorrating.EntityID(entityID), sectorrating.SchemeEQ(sectorrating.SchemeENV_CREDIT_JS),
-		sectorrating.SourceSystemNEQ(source), sectorrating.ScoreNotNil(), sectorrating.ValidFromLTE(day),
-		sectorrating.StatusEQ(vocab.Published)).
+	r, err := c.SectorRating.Query().Where(sectorrating.EntityID(entityID), importedScores(day)).
 		Order(ent.Desc(sectorrating.FieldValidFrom), ent.Desc(sectorrating.FieldID)).First(authz.AsSystem(ctx))
 	switch {
 	case ent.IsNotFound(err):
@@ -91,6 +89,13 @@ func importedBase(ctx context.Context, c *ent.Client, entityID int, day time.Tim
 		return environment.Base{}, err
 	}
 	return environment.Base{Score: int(*r.Score), Since: r.ValidFrom}, nil
+}
+
+// importedScores are the environmental credit scores imported from the provincial system (the
+// scheme's ratings with a score not derived here) in force by day.
+func importedScores(day time.Time) predicate.SectorRating {
+	return sectorrating.And(sectorrating.SchemeEQ(sectorrating.SchemeENV_CREDIT_JS), sectorrating.SourceSystemNEQ(source),
+		sectorrating.ScoreNotNil(), sectorrating.ValidFromLTE(day), sectorrating.StatusEQ(vocab.Published))
 }
 
 func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
@@ -241,8 +246,9 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	return nil
 }
 
-// Snapshot stores, for every entity with environmental credit events, its score and colour on
-// the last day of a past half-year (label 2026H1 or 2026H2) as a rating of that period: the
+// Snapshot stores, for every entity with an environmental credit score on the last day of a
+// past half-year (an event that counts, or an imported score, dated by then), its score and
+// colour that day (label 2026H1 or 2026H2) as a rating of that period: the
 // basis of the half-yearly electricity and sewage surcharges for RED and BLACK. It is
 // idempotent per entity and period and returns how many ratings it stored.
 func Snapshot(ctx context.Context, c *ent.Client, departmentID int, label string, today time.Time) (int, error) {
@@ -257,11 +263,21 @@ func Snapshot(ctx context.Context, c *ent.Client, departmentID int, label string
 	if !last.Before(today) {
 		return 0, derrors.Field("halfYear", "%s has not ended yet", label)
 	}
-	var ids []int
-	if err := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), creditscoreevent.EntityIDNotNil()).
-		Unique(true).Select(creditscoreevent.FieldEntityID).Scan(authz.AsSystem(ctx), &ids); err != nil {
+	// The entities scored by the last day: an event that counts dated by then, or a score
+	// imported from the provincial system by then (the score starts from it).
+	var scored, imported []int
+	if err := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), creditscoreevent.EntityIDNotNil(),
+		counted(), creditscoreevent.EffectiveFromLTE(last)).
+		Unique(true).Select(creditscoreevent.FieldEntityID).Scan(authz.AsSystem(ctx), &scored); err != nil {
 		return 0, err
 	}
+	if err := c.SectorRating.Query().Where(importedScores(last)).
+		Unique(true).Select(sectorrating.FieldEntityID).Scan(authz.AsSystem(ctx), &imported); err != nil {
+		return 0, err
+	}
+	ids := append(scored, imported...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	n := 0
 	for _, id := range ids {
 		key := fmt.Sprintf("ENV-SNAP-%d-%s", id, label)
