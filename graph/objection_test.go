@@ -11,7 +11,7 @@ import (
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
-// Filing marks the record for everyone and suspends its measures; the platform forwards, the
+// Acceptance marks the record for everyone and suspends its measures; the platform forwards, the
 // provider decides; upheld withdraws the record and recomputes the tier, rejected restores it.
 func TestObjectionWorkflow(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
@@ -56,18 +56,15 @@ func TestObjectionWorkflow(t *testing.T) {
 			t.Errorf("filed objection: %+v", o.FileObjection)
 		}
 		co.wantError(file, map[string]any{"l": l1}, "CONFLICT", "") // one objection at a time
-		var seen struct {
-			Node struct{ UnderObjection bool }
+		shown := func() bool {
+			var seen struct {
+				Node struct{ UnderObjection bool }
+			}
+			sup.mustData(`query($id: ID!) { node(id: $id) { ... on ListEntry { underObjection } } }`, map[string]any{"id": l1}, &seen)
+			return seen.Node.UnderObjection
 		}
-		sup.mustData(`query($id: ID!) { node(id: $id) { ... on ListEntry { underObjection } } }`, map[string]any{"id": l1}, &seen)
-		if !seen.Node.UnderObjection {
-			t.Error("the record is not shown as under objection")
-		}
-		if restricted() {
-			t.Error("a listing under objection still restricts")
-		}
-		if tier() == "D" {
-			t.Error("a listing under objection still gates the tier")
+		if shown() || !restricted() || tier() != "D" {
+			t.Error("filing alone marked the record or suspended its measures")
 		}
 		step := func(c *testEnv, to, reason string) {
 			t.Helper()
@@ -83,6 +80,15 @@ func TestObjectionWorkflow(t *testing.T) {
 		}
 		co.wantError(move, map[string]any{"id": o.FileObjection.ID, "to": "UPHELD", "r": "x"}, "CONFLICT", "")
 		step(co, "ACCEPTED", "")
+		if !shown() {
+			t.Error("the accepted objection's record is not shown as under objection")
+		}
+		if restricted() {
+			t.Error("a listing under objection still restricts")
+		}
+		if tier() == "D" {
+			t.Error("a listing under objection still gates the tier")
+		}
 		step(co, "PLATFORM_CHECK", "")
 		step(co, "FORWARDED", "")
 		step(sup, "PROVIDER_CHECK", "")

@@ -57,6 +57,10 @@ var keepsDeadline = map[State]bool{objection.StatePLATFORM_CHECK: true, objectio
 // of its check.
 const forwardLimit = "FORWARD"
 
+// openStates are the states of an objection still being handled.
+var openStates = []State{objection.StateSUBMITTED, objection.StateACCEPTED, objection.StatePLATFORM_CHECK,
+	objection.StateFORWARDED, objection.StatePROVIDER_CHECK}
+
 // Filing is a new objection.
 type Filing struct {
 	PenaltyID, ListEntryID int
@@ -137,7 +141,8 @@ func actor(ctx context.Context) *authz.Viewer {
 	return &authz.Viewer{TokenName: "system", Role: "system"}
 }
 
-// File records an objection against a record the caller can see and marks the record.
+// File records an objection against a record the caller can see. The record is marked when the
+// credit office accepts it (domain.md §6: SUBMITTED → ACCEPTED + objectionMark | NOT_ACCEPTED).
 func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.Objection, error) {
 	today := env.Clock.Today()
 	rec, err := load(ctx, c, f.PenaltyID, f.ListEntryID) // not found when the caller cannot see it
@@ -148,7 +153,18 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 	if !authz.May(v, authz.Filer, rec.owner) {
 		return nil, fmt.Errorf("%w: objections are filed through the credit office or the record's sector", derrors.Forbidden)
 	}
-	if rec.underObj {
+	// One objection at a time: the record is locked (load), and another still open refuses this
+	// (read as committed: a filing that held the lock before this one is seen).
+	open := c.Objection.Query().Where(objection.StateIn(openStates...), predicate.Objection(workflow.ForUpdate))
+	if f.PenaltyID != 0 {
+		open.Where(objection.PenaltyID(f.PenaltyID))
+	} else {
+		open.Where(objection.ListEntryID(f.ListEntryID))
+	}
+	if busy, err := open.Exist(authz.AsSystem(ctx)); err != nil || busy || rec.underObj {
+		if err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w: an objection against this record is already being handled", derrors.Conflict)
 	}
 	cal, err := workflow.Calendar(ctx, c)
@@ -171,9 +187,8 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 	if err != nil {
 		return nil, err
 	}
-	if err := mark(ctx, c, f.PenaltyID, f.ListEntryID, true, nil); err != nil {
-		return nil, err
-	}
+	// Not marked yet: the credit office's acceptance marks the record (Transition), so filing
+	// alone — which a subject may do about its own records — suspends nothing.
 	return c.Objection.Get(ctx, o.ID)
 }
 
@@ -232,6 +247,8 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		upd.ClearForwardBy()
 	}
 	switch to {
+	case objection.StateACCEPTED: // the mark (异议处理中): the record's measures are suspended
+		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, true, nil)
 	case objection.StateNOT_ACCEPTED, objection.StateREJECTED:
 		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil)
 	case objection.StateUPHELD:
