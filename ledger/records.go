@@ -258,16 +258,12 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 }
 
 // penaltySubject checks that the counterparty a penalty publishes is the subject whose file it
-// joins: a legal person's penalty is its entity's; a natural person's is the person's, with no
-// entity and no code; an individual business's is its entity's or its operator's; a code given
+// joins: a legal person's penalty is its entity's; a natural person's names no entity and no
+// code (so, having a subject, it is the person's); an individual business's is its entity's or its operator's; a code given
 // with an entity is the entity's, or the placeholder with the entity's registration number
 // (工商注册号). Else the publication would name one subject while another is restricted.
 func penaltySubject(ctx context.Context, m *gen.AdministrativePenaltyMutation, f dependent) error {
 	entity, _, err := after[int](ctx, m, administrativepenalty.FieldEntityID)
-	if err != nil {
-		return err
-	}
-	person, _, err := after[int](ctx, m, administrativepenalty.FieldPersonID)
 	if err != nil {
 		return err
 	}
@@ -280,9 +276,7 @@ func penaltySubject(ctx context.Context, m *gen.AdministrativePenaltyMutation, f
 			return derrors.Field("counterpartyUscc", "the placeholder %s is for an individual business without a code, not a legal person", ident.PlaceholderUSCC)
 		}
 	case "NATURAL_PERSON":
-		switch {
-		case person == 0:
-			return derrors.Field("personID", "a natural person's penalty is recorded against the person")
+		switch { // a record has a subject (the record rule), so here it is the person
 		case entity != 0:
 			return derrors.Field("entityID", "a natural person's penalty names no entity (an individual business is INDIVIDUAL_BUSINESS)")
 		case f.uscc != "":
