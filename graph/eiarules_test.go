@@ -21,9 +21,10 @@ import (
 // events, on every edge of their dates. Histories are generated for providers with and without
 // an opened file and for practitioners: points on the days a cycle turns, a restriction ends or
 // a ban ends (each the day before, on and after today), bans with and without an end, points
-// during bans, events not published or under objection, recorded in date order as departments record them — late ones too, after what they caused
-// has ended. The EIA_POINTS scale gets a version from 100 days ago with lower thresholds and a
-// shorter rectification, and one from tomorrow that must not apply yet.
+// during bans, events not published or under objection, recorded in date order as departments
+// record them — late ones too, after what they caused has ended. The EIA_POINTS scale gets a
+// version from 100 days ago with lower thresholds and a shorter rectification, and one from
+// tomorrow that must not apply yet.
 //
 // The oracle reads the events back by SQL and walks the days from the file's opening: a cycle
 // lasts a year from its start; a point-scoring act counts unless a ban is running (from its
@@ -31,9 +32,9 @@ import (
 // restriction threshold of the version in force that day put the subject on the rectification
 // list that day for that version's months — the listing's measures end that many months on
 // (民法典 art. 202) — and start a new cycle. Today the subject is BLACKLISTED while a ban runs,
-// RESTRICTED through the last day of the rectification that ends last, WARNING with the current cycle at today's
-// warning threshold, else NORMAL; every rectification and every ban that has begun is a
-// listing dated its first day whose measures end with it.
+// RESTRICTED through the last day of the rectification that ends last, WARNING with the current
+// cycle at today's warning threshold, else NORMAL; every rectification and every ban that has
+// begun is a listing dated its first day whose measures end with it.
 func TestEIAIsTheRulesOverTheRows(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 60)

@@ -48,8 +48,12 @@ func TestObjectionMarksFromAcceptanceToDecision(t *testing.T) {
 			}
 			return nos
 		}
-		marked := func(id string) bool { return env.count("list_entries", "id = ? AND under_objection = ?", atoi(t, id), true) == 1 }
-		withdrawn := func(id string) bool { return env.count("list_entries", "id = ? AND status = 'WITHDRAWN'", atoi(t, id)) == 1 }
+		marked := func(id string) bool {
+			return env.count("list_entries", "id = ? AND under_objection = ?", atoi(t, id), true) == 1
+		}
+		withdrawn := func(id string) bool {
+			return env.count("list_entries", "id = ? AND status = 'WITHDRAWN'", atoi(t, id)) == 1
+		}
 		const file = `mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: SHOULD_NOT_PUBLISH, description: "决定已撤销"}) { id state allowedNextStates } }`
 		const move = `mutation($id: ID!, $to: ObjectionState!) { transitionObjection(id: $id, to: $to, reason: "理由") { state allowedNextStates } }`
 		inForce := map[string]bool{"ACCEPTED": true, "PLATFORM_CHECK": true, "FORWARDED": true, "PROVIDER_CHECK": true}

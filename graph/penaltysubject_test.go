@@ -30,7 +30,9 @@ func TestAPenaltyNamesItsSubject(t *testing.T) {
 		if _, err := env.db.SQL.Exec(`UPDATE market_entities SET registration_no = ? WHERE id = ?`, regNo, atoi(t, a)); err != nil {
 			t.Fatal(err)
 		}
-		usccOf := func(id string) string { return sqlStrings(t, env, `SELECT uscc FROM market_entities WHERE id = ?`, atoi(t, id))[0] }
+		usccOf := func(id string) string {
+			return sqlStrings(t, env, `SELECT uscc FROM market_entities WHERE id = ?`, atoi(t, id))[0]
+		}
 		const placeholder = "00000000000000000X"
 		codes := []string{"", usccOf(a), usccOf(b), placeholder}
 		// accepts is the oracle.
