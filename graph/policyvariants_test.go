@@ -19,7 +19,8 @@ import (
 // supervisor and for the public, with an oracle that reads the grants as the policy file says
 // them: a rule applies to a token bound in its department or in *; read shows a sector's rows,
 // read_public its rows in publicity (inPublicity); the public is bound to no department, and
-// a public rule of one department or of records:own is refused.
+// a public rule of one department or of records:own is refused. Without its own_file grant a
+// subject token reads nothing of its file.
 func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 200)
@@ -137,5 +138,23 @@ func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 				t.Errorf("no policy showed %s of a table: the variants prove little (%v)", k, seen)
 			}
 		}
+		// The own file is a grant like the others: without own_file read, a subject token reads
+		// nothing of its entity's file.
+		uscc := sqlStrings(t, env, `SELECT uscc FROM market_entities WHERE id IN (SELECT entity_id FROM administrative_penalties) ORDER BY id LIMIT 1`)[0]
+		env.issue(authz.IssueRequest{Name: "variant-subject", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: uscc})
+		owned := func() (penalties, entities int) {
+			var got struct{ AdministrativePenalties, MarketEntities struct{ TotalCount int } }
+			env.as("variant-subject").mustData(`{ administrativePenalties { totalCount } marketEntities { totalCount } }`, nil, &got)
+			return got.AdministrativePenalties.TotalCount, got.MarketEntities.TotalCount
+		}
+		if p, e := owned(); p == 0 || e != 1 {
+			t.Fatalf("the subject reads %d penalties and %d entities of its own file", p, e)
+		}
+		ownFile := grant{authz.RoleSubject, "*", "own_file", "read"}
+		co.mustData(remove, input(ownFile), nil)
+		if p, e := owned(); p != 0 || e != 0 {
+			t.Errorf("without own_file read the subject still reads %d penalties and %d entities", p, e)
+		}
+		co.mustData(add, input(ownFile), nil)
 	})
 }
