@@ -1,12 +1,16 @@
 package graph_test
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -19,12 +23,16 @@ import (
 // supervisor and for the public, with an oracle that reads the grants as the policy file says
 // them: a rule applies to a token bound in its department or in *; read shows a sector's rows,
 // read_public its rows in publicity (inPublicity); the public is bound to no department, and
-// a public rule of one department or of records:own is refused. Without its own_file grant a
-// subject token reads nothing of its file.
+// a public rule of one department or of records:own is refused. Workflow documents (prior
+// notices, repair applications, objections) name persons and records, so a role reads those of
+// a department when it reads the department's sector in full and the registry (read, in a bound
+// department); the supervisor's registry grants are dropped in some policies. Without its
+// own_file grant a subject token reads nothing of its file.
 func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 200)
 		addRows(t, env)
+		addWorkflows(t, env)
 		co := env.as("demo-credit-office")
 		co.t = t
 		connections := nodeTypes(introspect(env))
@@ -80,6 +88,26 @@ func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 			}
 			return cond
 		}
+		// workflowVisible is the oracle's SQL condition on a workflow table: its department's
+		// sector is read in full, and the registry is read.
+		workflowVisible := func(role string, grants []grant, registry bool) string {
+			var full []string
+			for _, s := range authz.AllSectors {
+				for _, g := range grants {
+					bound := g.department == "*" || role != authz.RolePublic && g.department == home
+					covers := g.resource == "records:*" || g.resource == "records:"+authz.DepartmentCode(s) ||
+						g.resource == "records:own" && role != authz.RolePublic && authz.DepartmentCode(s) == home
+					if g.role == role && bound && covers && g.action == "read" {
+						full = append(full, "'"+string(s)+"'")
+					}
+				}
+			}
+			if !registry || len(full) == 0 {
+				return "1=0"
+			}
+			return "department_id IN (SELECT id FROM departments WHERE sector IN (" + strings.Join(full, ",") + "))"
+		}
+		registryGrants := []grant{{authz.RoleSupervisor, "*", "registry", "read"}, {authz.RoleSupervisor, "*", "registry", "write"}}
 		r := rand.New(rand.NewPCG(7, 11))
 		today := vocab.SystemClock.Today().Format("2006-01-02")
 		tokens := map[string]string{authz.RoleSupervisor: "demo-market-supervisor", authz.RolePublic: ""}
@@ -100,8 +128,17 @@ func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 					}
 				}
 			}
+			if v == 0 && !slices.Contains(grants, grant{authz.RoleSupervisor, "*", "records:*", "read"}) {
+				grants = append(grants, grant{authz.RoleSupervisor, "*", "records:*", "read"}) // one policy that shows all
+			}
 			for _, g := range grants {
 				co.mustData(add, input(g), nil)
+			}
+			registry := v%3 != 1 // the supervisor reads the registry
+			if !registry {
+				for _, g := range registryGrants {
+					co.mustData(remove, input(g), nil)
+				}
 			}
 			// The public is in no department: a rule of one, or of its "own" records, would
 			// apply everywhere, and is refused.
@@ -128,12 +165,28 @@ func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 						seen["some"] = true
 					}
 				}
+				for field, table := range workflowTables {
+					var got map[string]struct{ TotalCount int }
+					env.as(token).mustData(`{ c: `+field+` { totalCount } }`, nil, &got)
+					want := env.count(table, workflowVisible(role, grants, registry && role == authz.RoleSupervisor))
+					if got["c"].TotalCount != want {
+						t.Errorf("policy %d, %s (registry read %v): %s totalCount %d, the grants give %d (grants %v)", v, role, registry, field, got["c"].TotalCount, want, grants)
+					}
+					if role == authz.RoleSupervisor {
+						seen[fmt.Sprintf("workflow %v %v", want > 0, want < env.count(table, ""))] = true
+					}
+				}
 			}
 			for _, g := range grants {
 				co.mustData(remove, input(g), nil)
 			}
+			if !registry {
+				for _, g := range registryGrants {
+					co.mustData(add, input(g), nil)
+				}
+			}
 		}
-		for _, k := range []string{"none", "all", "some"} {
+		for _, k := range []string{"none", "all", "some", "workflow false true", "workflow true true", "workflow true false"} {
 			if !seen[k] {
 				t.Errorf("no policy showed %s of a table: the variants prove little (%v)", k, seen)
 			}
@@ -157,4 +210,40 @@ func TestPolicyVariantsGrantExactlyTheirRows(t *testing.T) {
 		}
 		co.mustData(add, input(ownFile), nil)
 	})
+}
+
+// workflowTables are the workflow documents' connections and tables.
+var workflowTables = map[string]string{"priorNotices": "prior_notices", "repairApplications": "repair_applications", "objections": "objections"}
+
+// addWorkflows adds, for each sector, a prior notice served by its provincial department and a
+// repair application and an objection about one of its penalties (rows only; no workflow run).
+// The credit office records nothing of its own.
+func addWorkflows(t *testing.T, env *testEnv) {
+	t.Helper()
+	ctx := authz.SystemContext(context.Background())
+	c := env.db.Client
+	persons := sqlIDs(t, env, `SELECT id FROM natural_persons ORDER BY id LIMIT 10`)
+	today := vocab.SystemClock.Today()
+	for i, s := range authz.AllSectors {
+		if s == vocab.CreditOffice {
+			continue
+		}
+		var penalty, dep int
+		if err := env.db.SQL.QueryRow(`SELECT p.id, p.department_id FROM administrative_penalties p JOIN departments d ON d.id = p.department_id
+			WHERE d.sector = ? ORDER BY p.id LIMIT 1`, string(s)).Scan(&penalty, &dep); err != nil {
+			t.Fatalf("a penalty of %s: %v", s, err)
+		}
+		if err := c.PriorNotice.Create().SetDepartmentID(dep).SetPersonID(atoi(t, persons[i])).SetNoticeNo(fmt.Sprintf("PV-%d", i)).
+			SetListType("MS_SERIOUS_ILLEGAL_DISHONEST").SetFacts("f").SetServiceMethod(priornotice.ServiceMethodPOST).
+			SetServedOn(today.AddDate(0, 0, -20)).SetReplyDeadline(today.AddDate(0, 0, -5)).Exec(ctx); err != nil {
+			t.Fatalf("notice: %v", err)
+		}
+		if err := c.RepairApplication.Create().SetDepartmentID(dep).SetPenaltyID(penalty).Exec(ctx); err != nil {
+			t.Fatalf("repair application: %v", err)
+		}
+		if err := c.Objection.Create().SetDepartmentID(dep).SetPenaltyID(penalty).SetGrounds(objection.GroundsWRONG).
+			SetDescription("d").SetFiledOn(today).Exec(ctx); err != nil {
+			t.Fatalf("objection: %v", err)
+		}
+	}
 }
