@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -55,7 +56,7 @@ var Transitions = workflow.Machine[State]{
 	repairapplication.StateACCEPTED:               {review(repairapplication.StateINITIAL_APPROVED, false), review(repairapplication.StateINITIAL_REJECTED, true), apply(repairapplication.StateWITHDRAWN)},
 	repairapplication.StateINITIAL_APPROVED:       {review(repairapplication.StateUNDER_AUTHORITY_REVIEW, false), apply(repairapplication.StateWITHDRAWN)},
 	repairapplication.StateUNDER_AUTHORITY_REVIEW: {decide(repairapplication.StateAPPROVED, false), decide(repairapplication.StateDENIED, true), apply(repairapplication.StateWITHDRAWN)},
-	repairapplication.StateAPPROVED:               {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice, Duty: dutyExecute}},
+	repairapplication.StateAPPROVED:               {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice, Duty: dutyExecute}, apply(repairapplication.StateWITHDRAWN)},
 	repairapplication.StateCOMPLETED:              {{To: repairapplication.StateREVOKED, Actor: authz.CreditOffice, Reason: true, Duty: dutyExecute}},
 }
 
@@ -107,6 +108,7 @@ type record struct {
 	sector       vocab.Sector
 	departmentID int // the department that made it (谁认定)
 	status       vocab.RecordStatus
+	public       bool // in publicity on the step's day (publicity.Predicate): what repair ends
 	minEnd       *time.Time
 	repairable   bool
 	entityID     int
@@ -115,22 +117,35 @@ type record struct {
 }
 
 // load reads the application's record as committed (evaluator.Current), holding it until the
-// step ends: a step's checks are against the record as it stands, never a snapshot older than a
-// correction or withdrawal committed while the step waited.
-func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (record, error) {
+// step ends: a step's checks are against the record as it stands on day, never a snapshot older
+// than a correction, withdrawal or expiry committed while the step waited. Whether it is in
+// publicity is asked of the database with the publicity rule itself, in the same locking read.
+func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication, day time.Time) (record, error) {
 	ctx = authz.AsSystem(ctx)
 	if app.PenaltyID != 0 {
-		p, err := c.AdministrativePenalty.Query().Where(administrativepenalty.ID(app.PenaltyID), predicate.AdministrativePenalty(evaluator.Current)).Only(ctx)
+		q := func() *ent.AdministrativePenaltyQuery {
+			return c.AdministrativePenalty.Query().Where(administrativepenalty.ID(app.PenaltyID), predicate.AdministrativePenalty(evaluator.Current))
+		}
+		p, err := q().Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
-		return record{p.Sector, p.DepartmentID, p.Status, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, nil
+		public := q()
+		public.Filter().Where(publicity.Predicate(vocab.RecordPenalty, day))
+		in, err := public.Exist(ctx)
+		return record{p.Sector, p.DepartmentID, p.Status, in, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, err
 	}
-	l, err := c.ListEntry.Query().Where(listentry.ID(app.ListEntryID), predicate.ListEntry(evaluator.Current)).Only(ctx)
+	q := func() *ent.ListEntryQuery {
+		return c.ListEntry.Query().Where(listentry.ID(app.ListEntryID), predicate.ListEntry(evaluator.Current))
+	}
+	l, err := q().Only(ctx)
 	if err != nil {
 		return record{}, err
 	}
-	return record{l.Sector, l.DepartmentID, l.Status, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn}, nil
+	public := q()
+	public.Filter().Where(publicity.Predicate(vocab.RecordListEntry, day))
+	in, err := public.Exist(ctx)
+	return record{l.Sector, l.DepartmentID, l.Status, in, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn}, err
 }
 
 // Transition moves an application to state to, if the current state allows it and the viewer
@@ -146,7 +161,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	if err != nil {
 		return nil, err
 	}
-	rec, err := load(ctx, c, app)
+	rec, err := load(ctx, c, app, today)
 	if err != nil {
 		return nil, err
 	}
@@ -200,13 +215,23 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		}
 		upd.SetSyncBy(by).SetDueOn(by)
 	case repairapplication.StateCOMPLETED:
+		// Another workflow may have ended the record since the approval (an upheld objection
+		// withdrew it, its window ran out): nothing is left to repair, and a withdrawal must
+		// not turn into a repair. The applicant may withdraw the application.
+		if !rec.public {
+			return nil, fmt.Errorf("%w: %s; the applicant may withdraw the application", derrors.Conflict, notPublic(rec))
+		}
 		if err := complete(ictx, c, app, today); err != nil {
 			return nil, err
 		}
 		upd.SetCompletedOn(today).ClearDueOn()
 	case repairapplication.StateREVOKED:
-		if err := revoke(ictx, c, app); err != nil {
-			return nil, err
+		// Only a record this repair left REPAIRED is republished: one withdrawn since (an
+		// upheld objection that it should never have been published) stays withdrawn.
+		if rec.status == vocab.Repaired {
+			if err := revoke(ictx, c, app); err != nil {
+				return nil, err
+			}
 		}
 		upd.ClearDueOn()
 	case repairapplication.StateNEEDS_SUPPLEMENT:
@@ -240,8 +265,8 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, rec record, today time.Time) error {
 	flags := app.MitigatingFlags
 	switch {
-	case rec.status != vocab.Published:
-		return fmt.Errorf("%w: the record is %s, not published: nothing to repair", derrors.Conflict, rec.status)
+	case !rec.public:
+		return fmt.Errorf("%w: %s", derrors.Conflict, notPublic(rec))
 	case !rec.repairable:
 		return fmt.Errorf("%w: the record is not repairable under the publicity rules in force", derrors.Conflict)
 	case !app.ObligationsFulfilled:
@@ -280,6 +305,14 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 		return derrors.Field("commitmentID", "the commitment must be a REPAIR commitment of the record's subject")
 	}
 	return nil
+}
+
+// notPublic says why a record out of publicity has nothing to repair.
+func notPublic(rec record) string {
+	if rec.status != vocab.Published {
+		return fmt.Sprintf("the record is %s, not published: nothing to repair", rec.status)
+	}
+	return "the record's publicity has ended (its window is over, or the listing was removed): nothing to repair"
 }
 
 // waived reports whether the flags hold every circumstance of one of the scale's waivers.
