@@ -87,7 +87,13 @@ func TestConcurrentIdenticalSubmissionsHaveOneEffect(t *testing.T) {
 		in := penaltyInput(env, "market-320500", "RACE-P1")
 		check("penalty create", at(clerk, createPenaltyQ, in), "administrative_penalties", "source_record_id = 'RACE-P1'", true)
 
-		// A repair step submitted twenty times at once is taken once: one transition row.
+		// A repair step submitted twenty times at once is taken once: one transition row. The
+		// entity's serious listing, left in force above, would bar the repair of its market
+		// penalty (SAMR Order 45 art. 14): it is removed first.
+		if _, err := env.db.SQL.Exec(`UPDATE list_entries SET removed_on = ?, removal_reason = 'EARLY_REPAIR' WHERE id = ?`,
+			vocab.SystemClock.Today(), idOf(t, l.CreateListEntry.ID)); err != nil {
+			t.Fatal(err)
+		}
 		app := createApplication(t, env, setupRepair(t, env, "RACE-R1"), nil)
 		check("repair submission", at(clerk, transition, map[string]any{"id": app, "to": "SUBMITTED"}),
 			"repair_transitions", "to_state = 'SUBMITTED'", false)

@@ -24,11 +24,15 @@ type repairSetup struct {
 }
 
 // setupRepair records a published, repairable penalty of a market entity (decided under the
-// 2026 rules, minimum publicity passed) and a repair commitment of the entity.
+// 2026 rules, minimum publicity passed, its own kind of violation) and a repair commitment of
+// the entity.
 func setupRepair(t *testing.T, env *testEnv, src string) repairSetup {
 	t.Helper()
 	clerk := env.as("demo-market-clerk")
 	in := penaltyInput(env, "market-320500", src)
+	// Its own kind of violation: under SAMR Order 45 another penalty of the same kind would bar
+	// the repair (TestRepairOfAMarketPenaltyNeedsAClearRecord).
+	in["in"].(map[string]any)["violationType"] = "虚假广告 " + src
 	var p struct {
 		CreateAdministrativePenalty struct {
 			ID     string

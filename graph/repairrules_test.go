@@ -28,7 +28,8 @@ import (
 // waivers back by SQL and applies the conditions in their order: published, repairable,
 // obligations met, a commitment attached, EPIDEMIC only for conduct in a declared period (its
 // first and last days inside), the minimum period passed (its last day the first on which one
-// may apply) unless waived, the commitment a REPAIR one of the record's subject.
+// may apply) unless waived, the commitment a REPAIR one of the record's subject, then the
+// further conditions of the record's regime (barOracle).
 func TestRepairSubmissionIsTheRulesOverTheRows(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
@@ -99,8 +100,9 @@ func TestRepairSubmissionIsTheRulesOverTheRows(t *testing.T) {
 			if m := minEnds[r.IntN(len(minEnds))]; m != nil {
 				minEnd = *m
 			}
-			if _, err := env.db.SQL.Exec(`UPDATE administrative_penalties SET status = ?, repairable = ?, publicity_min_end = ?, decision_date = ? WHERE id = ?`,
-				pick(r, 8, "PUBLISHED", statuses), r.IntN(10) > 0, minEnd, decided[r.IntN(len(decided))], atoi(t, pid)); err != nil {
+			// Each its own kind of violation: SAMR Order 45's bar on a repeat is its own test's.
+			if _, err := env.db.SQL.Exec(`UPDATE administrative_penalties SET status = ?, repairable = ?, publicity_min_end = ?, decision_date = ?, violation_type = ? WHERE id = ?`,
+				pick(r, 8, "PUBLISHED", statuses), r.IntN(10) > 0, minEnd, decided[r.IntN(len(decided))], "RR-"+pid, atoi(t, pid)); err != nil {
 				t.Fatal(err)
 			}
 			in := map[string]any{"penaltyID": pid, "departmentID": dep, "obligationsFulfilled": r.IntN(10) > 0, "materials": "缴款凭证"}
@@ -159,10 +161,11 @@ func repairOracle(t *testing.T, env *testEnv, id string, today time.Time) (strin
 	var commitmentEntity, penaltyEntity *int
 	var commitmentPerson, penaltyPerson *int
 	var commitmentID *int
-	if err := env.db.SQL.QueryRow(`SELECT p.status, p.repairable, SUBSTR(p.publicity_min_end, 1, 10), SUBSTR(p.decision_date, 1, 10), p.entity_id, p.person_id,
+	var penaltyID int
+	if err := env.db.SQL.QueryRow(`SELECT a.penalty_id, p.status, p.repairable, SUBSTR(p.publicity_min_end, 1, 10), SUBSTR(p.decision_date, 1, 10), p.entity_id, p.person_id,
 		a.obligations_fulfilled, a.mitigating_flags, a.commitment_id, c.kind, c.entity_id, c.person_id
 		FROM repair_applications a JOIN administrative_penalties p ON p.id = a.penalty_id LEFT JOIN credit_commitments c ON c.id = a.commitment_id
-		WHERE a.id = ?`, atoi(t, id)).Scan(&status, &repairable, &minEnd, &decided, &penaltyEntity, &penaltyPerson, &met, &flagsRaw,
+		WHERE a.id = ?`, atoi(t, id)).Scan(&penaltyID, &status, &repairable, &minEnd, &decided, &penaltyEntity, &penaltyPerson, &met, &flagsRaw,
 		&commitmentID, &commitmentKind, &commitmentEntity, &commitmentPerson); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +237,9 @@ func repairOracle(t *testing.T, env *testEnv, id string, today time.Time) (strin
 		return "BAD_USER_INPUT commitmentID", "commitment kind"
 	case !sameRef(commitmentEntity, penaltyEntity) || !sameRef(commitmentPerson, penaltyPerson):
 		return "BAD_USER_INPUT commitmentID", "commitment subject"
+	}
+	if want, why := barOracle(t, env, fmt.Sprint(penaltyID), today); want != "ok" {
+		return want, why
 	}
 	return "ok", rule
 }

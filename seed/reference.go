@@ -3,12 +3,14 @@ package seed
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -339,21 +341,30 @@ var scaleRuleRows = []struct {
 		"《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》: 10 points warning, 20 points six-month rectification list"},
 	{vocab.ScaleRepairWaivers, "2020-01-01", vocab.ScaleParams{Waivers: [][]string{{"EPIDEMIC"}, {"BANKRUPTCY_RESTRUCTURING"}, {"FIRST_OFFENCE", "NO_SUBJECTIVE_INTENT"}}},
 		"Our reading of the 2020 repair guidance: an SME hit by the epidemic, a court-approved restructuring, or a first offence without intent need not wait out the minimum period [R]"},
+	{vocab.ScaleRepairBars, "2021-09-01", vocab.ScaleParams{Bars: []vocab.RepairBar{{RuleSets: []string{"SAMR-ORDER-45"},
+		Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true}}},
+		"《市场监督管理行政处罚信息公示规定》（总局令第45号）第十四条：未因同一类违法行为再次受到市场监督管理部门行政处罚，未在经营异常名录和严重违法失信名单中"},
 }
 
 // envCreditScale is the environmental credit scale in force; the demo draws colours with it.
 var envCreditScale = vocab.ScaleParams{InitialScore: 9, MaxScore: 12, Bands: []vocab.GradeBand{
 	{Grade: "GREEN", MinScore: 11}, {Grade: "BLUE", MinScore: 6}, {Grade: "YELLOW", MinScore: 3}, {Grade: "RED", MinScore: 1}, {Grade: "BLACK", MinScore: 0}}}
 
-// scaleRules loads the scale rules when there are none.
+// scaleRules loads the rules of each scale that has none: a database made before a scale
+// existed gets it, and versions the credit office entered are never touched.
 func scaleRules(ctx context.Context, c *ent.Client) error {
-	n, err := c.ScaleRule.Query().Count(ctx)
-	if err != nil || n > 0 {
+	have, err := c.ScaleRule.Query().GroupBy(scalerule.FieldScale).Strings(ctx)
+	if err != nil {
 		return err
 	}
-	bulk := make([]*ent.ScaleRuleCreate, 0, len(scaleRuleRows))
+	var bulk []*ent.ScaleRuleCreate
 	for _, r := range scaleRuleRows {
-		bulk = append(bulk, c.ScaleRule.Create().SetScale(r.scale).SetEffectiveFrom(day(r.from)).SetParams(r.params).SetBasis(r.basis))
+		if !slices.Contains(have, string(r.scale)) {
+			bulk = append(bulk, c.ScaleRule.Create().SetScale(r.scale).SetEffectiveFrom(day(r.from)).SetParams(r.params).SetBasis(r.basis))
+		}
+	}
+	if len(bulk) == 0 {
+		return nil
 	}
 	if err := c.ScaleRule.CreateBulk(bulk...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading the scale rules: %w", err)

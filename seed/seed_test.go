@@ -4,15 +4,18 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func load(t *testing.T, e storagetest.Engine, entities int) *ent.Client {
@@ -129,4 +132,45 @@ func plausible(t *testing.T, c *ent.Client) {
 	if checked == 0 {
 		t.Error("no listed entity to check")
 	}
+}
+
+// The reference data reach a database made before a scale existed: a scale without rows gets
+// its versions on the next start, and a scale that has rows — the credit office's own
+// versions among them — is left as it is.
+func TestReferenceAddsOnlyMissingScales(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		count := func(s vocab.Scale) int {
+			n, err := db.Client.ScaleRule.Query().Where(scalerule.ScaleEQ(s)).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if count(vocab.ScaleRepairBars) == 0 || count(vocab.ScaleRepairWaivers) == 0 {
+			t.Fatal("the reference data lack a scale")
+		}
+		// As made before REPAIR_BARS, with one version of the waivers of the office's own.
+		if _, err := db.Client.ScaleRule.Delete().Where(scalerule.ScaleEQ(vocab.ScaleRepairBars)).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Client.ScaleRule.Create().SetScale(vocab.ScaleRepairWaivers).SetEffectiveFrom(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)).
+			SetParams(vocab.ScaleParams{}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		waivers := count(vocab.ScaleRepairWaivers)
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		if count(vocab.ScaleRepairBars) == 0 {
+			t.Error("a scale without rows was not loaded on the next start")
+		}
+		if n := count(vocab.ScaleRepairWaivers); n != waivers {
+			t.Errorf("a scale with rows went from %d to %d versions", waivers, n)
+		}
+	})
 }

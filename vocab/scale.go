@@ -14,11 +14,14 @@ const (
 	ScaleEIAPoints Scale = "EIA_POINTS"
 	// ScaleRepairWaivers says which mitigating circumstances waive repair's minimum period (§5.1).
 	ScaleRepairWaivers Scale = "REPAIR_WAIVERS"
+	// ScaleRepairBars are the further conditions of repair that a publicity regime sets (§5.1
+	// item 4): SAMR Order 45 art. 14 for market supervision's penalties.
+	ScaleRepairBars Scale = "REPAIR_BARS"
 )
 
 // Values lists the scales for ent's enum column.
 func (Scale) Values() []string {
-	return []string{string(ScaleEnvCredit), string(ScaleEIAPoints), string(ScaleRepairWaivers)}
+	return []string{string(ScaleEnvCredit), string(ScaleEIAPoints), string(ScaleRepairWaivers), string(ScaleRepairBars)}
 }
 
 // MarshalGQL writes the scale as a GraphQL enum.
@@ -44,6 +47,19 @@ type ScaleParams struct {
 	// period before repair (REPAIR_WAIVERS): an application carrying every flag of one set
 	// need not wait.
 	Waivers [][]string `json:"waivers,omitempty"`
+	// Bars are further conditions of repair (REPAIR_BARS), each for the penalties published
+	// under one of its rule sets.
+	Bars []RepairBar `json:"bars,omitempty"`
+}
+
+// RepairBar bars the repair of a penalty published under one of RuleSets while its subject is
+// on one of Lists (a listing in force that carries consequences), or — SameViolationAgain —
+// once the record's sector has penalised the subject again for the same violation type (a
+// decision of the same 违法行为类型, not withdrawn, dated on or after the record's).
+type RepairBar struct {
+	RuleSets           []string `json:"ruleSets"`
+	Lists              []string `json:"lists,omitempty"`
+	SameViolationAgain bool     `json:"sameViolationAgain,omitempty"`
 }
 
 // GradeBand is the lowest score of a grade.

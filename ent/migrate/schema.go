@@ -1417,7 +1417,7 @@ var (
 	// ScaleRulesColumns holds the columns for the "scale_rules" table.
 	ScaleRulesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "scale", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "EIA_POINTS", "REPAIR_WAIVERS"}},
+		{Name: "scale", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "EIA_POINTS", "REPAIR_WAIVERS", "REPAIR_BARS"}},
 		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "params", Type: field.TypeJSON},

@@ -71,7 +71,7 @@ var (
 // ScaleValidator is a validator for the "scale" field enum values. It is called by the builders before save.
 func ScaleValidator(s vocab.Scale) error {
 	switch s {
-	case "ENV_CREDIT_JS", "EIA_POINTS", "REPAIR_WAIVERS":
+	case "ENV_CREDIT_JS", "EIA_POINTS", "REPAIR_WAIVERS", "REPAIR_BARS":
 		return nil
 	default:
 		return fmt.Errorf("scalerule: invalid enum value for scale field: %q", s)

@@ -173,6 +173,13 @@ func ScaleVersions(ctx context.Context, src Source, scale vocab.Scale) (Versions
 	return Versions{scale, rows}, err
 }
 
+// InForce is the version in force on day, if any: for scales that may have none (REPAIR_BARS:
+// no further conditions).
+func (vs Versions) InForce(day time.Time) (vocab.ScaleParams, bool) {
+	p, err := vs.At(day)
+	return p, err == nil
+}
+
 // At is the version in force on day: the latest start not after day that has not ended.
 func (vs Versions) At(day time.Time) (vocab.ScaleParams, error) {
 	var in *ent.ScaleRule

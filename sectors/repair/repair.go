@@ -114,6 +114,8 @@ type record struct {
 	entityID     int
 	personID     int
 	actOn        time.Time // the decision or listing date: when the conduct was determined
+	ruleSet      string    // a penalty's publicity rule set: the regime it was published under
+	violation    string    // a penalty's 违法行为类型
 }
 
 // load reads the application's record as committed (evaluator.Current), holding it until the
@@ -133,7 +135,8 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication, day ti
 		public := q()
 		public.Filter().Where(publicity.Predicate(vocab.RecordPenalty, day))
 		in, err := public.Exist(ctx)
-		return record{p.Sector, p.DepartmentID, p.Status, in, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, err
+		return record{p.Sector, p.DepartmentID, p.Status, in, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate,
+			p.PublicityRuleSet, p.ViolationType}, err
 	}
 	q := func() *ent.ListEntryQuery {
 		return c.ListEntry.Query().Where(listentry.ID(app.ListEntryID), predicate.ListEntry(evaluator.Current))
@@ -145,7 +148,7 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication, day ti
 	public := q()
 	public.Filter().Where(publicity.Predicate(vocab.RecordListEntry, day))
 	in, err := public.Exist(ctx)
-	return record{l.Sector, l.DepartmentID, l.Status, in, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn}, err
+	return record{l.Sector, l.DepartmentID, l.Status, in, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn, "", ""}, err
 }
 
 // Transition moves an application to state to, if the current state allows it and the viewer
@@ -304,7 +307,69 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 	if cm.Kind != creditcommitment.KindREPAIR || cm.EntityID != rec.entityID || cm.PersonID != rec.personID {
 		return derrors.Field("commitmentID", "the commitment must be a REPAIR commitment of the record's subject")
 	}
+	return barred(ctx, c, app, rec, today)
+}
+
+// barred checks the further conditions of the record's publicity regime in force on today
+// (REPAIR_BARS rows; SAMR Order 45 art. 14 for market supervision's penalties): the subject on
+// none of the bar's lists, and not penalised again by the record's sector for the same
+// violation type. Both are read as committed, like the record.
+func barred(ctx context.Context, c *ent.Client, app *ent.RepairApplication, rec record, today time.Time) error {
+	if app.PenaltyID == 0 || rec.ruleSet == "" {
+		return nil
+	}
+	vs, err := refdata.ScaleVersions(ctx, refdata.Of(c), vocab.ScaleRepairBars)
+	if err != nil {
+		return err
+	}
+	scale, _ := vs.InForce(today) // no version in force: no further conditions
+	ctx = authz.AsSystem(ctx)
+	for _, bar := range scale.Bars {
+		if !slices.Contains(bar.RuleSets, rec.ruleSet) {
+			continue
+		}
+		if len(bar.Lists) > 0 {
+			q := c.ListEntry.Query().Where(publicity.ActiveListing(today), predicate.ListEntry(evaluator.Current),
+				listentry.ListTypeIn(enumsOf[listentry.ListType](bar.Lists)...))
+			if rec.entityID != 0 {
+				q.Where(listentry.EntityID(rec.entityID))
+			} else {
+				q.Where(listentry.PersonID(rec.personID))
+			}
+			if l, err := q.First(ctx); err == nil {
+				return fmt.Errorf("%w: under %s the penalty cannot be repaired while its subject is on the %s list (decision %s of %s)",
+					derrors.Conflict, rec.ruleSet, l.ListType, l.DecisionNo, l.ListedOn.Format(time.DateOnly))
+			} else if !ent.IsNotFound(err) {
+				return err
+			}
+		}
+		if bar.SameViolationAgain {
+			q := c.AdministrativePenalty.Query().Where(administrativepenalty.IDNEQ(app.PenaltyID), predicate.AdministrativePenalty(evaluator.Current),
+				administrativepenalty.SectorEQ(rec.sector), administrativepenalty.ViolationType(rec.violation),
+				administrativepenalty.StatusNEQ(vocab.Withdrawn), administrativepenalty.DecisionDateGTE(rec.actOn))
+			if rec.entityID != 0 {
+				q.Where(administrativepenalty.EntityID(rec.entityID))
+			} else {
+				q.Where(administrativepenalty.PersonID(rec.personID))
+			}
+			if p, err := q.First(ctx); err == nil {
+				return fmt.Errorf("%w: under %s the penalty cannot be repaired: its subject was penalised again for %q (decision %s of %s)",
+					derrors.Conflict, rec.ruleSet, rec.violation, p.DecisionNo, p.DecisionDate.Format(time.DateOnly))
+			} else if !ent.IsNotFound(err) {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// enumsOf converts stored names to an enum type.
+func enumsOf[E ~string](names []string) []E {
+	out := make([]E, len(names))
+	for i, n := range names {
+		out[i] = E(n)
+	}
+	return out
 }
 
 // notPublic says why a record out of publicity has nothing to repair.
