@@ -162,6 +162,20 @@ func TestOwnFileTokensActOnlyForThemselves(t *testing.T) {
 				}
 			}
 		}
+		// Submitting, the applicant's step, is the subject's own too: its own application gets
+		// past the role table to the conditions (no commitment is attached: BAD_USER_INPUT);
+		// the other token does not see it (NOT_FOUND).
+		for token, me := range owner {
+			var app struct{ CreateRepairApplication struct{ ID string } }
+			env.as(token).mustData(apply, map[string]any{"in": map[string]any{"penaltyID": penalty[me], "departmentID": dep,
+				"obligationsFulfilled": true, "materials": "缴款凭证"}}, &app)
+			for other := range owner {
+				want := map[bool]string{true: "BAD_USER_INPUT", false: "NOT_FOUND"}[other == token]
+				if _, code := try(other, transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": "SUBMITTED"}); code != want {
+					t.Errorf("%s submitting %s's own application: %s, want %s", other, token, code, want)
+				}
+			}
+		}
 		if n < 60 {
 			t.Errorf("tried only %d cases", n)
 		}
