@@ -18,9 +18,10 @@ import (
 
 // A person is listed only if, on the listing date, the procedure of prior notice was complete
 // (domain.md §7): a notice of the listing department's sector for the list was served by then,
-// and by then its reply deadline had passed or its reply had been handled — a reply handled
-// after the listing date does not make an earlier listing lawful, as a deadline passing after
-// it does not. Notices are generated with replies handled on, before and after the days
+// and by then its reply deadline had passed without a reply, or its reply had been handled — a
+// person who replied (statements, a hearing request) is heard before being listed, however
+// late the department is; a reply handled after the listing date does not make an earlier
+// listing lawful, as a deadline passing after it does not. Notices are generated with replies handled on, before and after the days
 // tried, replies not handled, and notices of another sector or list; every listing date around
 // them is tried through the write engine (every writer's path), and the answer — written, or
 // CONFLICT naming personID with nothing written — is compared with the rule over the rows read
@@ -92,7 +93,8 @@ func TestPersonListingNeedsTheNoticeCompleteOnItsDate(t *testing.T) {
 				}
 			}
 		}
-		for _, rule := range []string{"deadline passed", "handled by then", "handled only later", "deadline not passed", "not served yet", "no notice of the kind"} {
+		for _, rule := range []string{"deadline passed", "handled by then", "handled only later", "deadline not passed", "not served yet", "no notice of the kind",
+			"replied, deadline passed, not handled by then"} {
 			if decided[rule] == 0 {
 				t.Errorf("no listing was decided by %q: the test proves nothing there (%v)", rule, decided)
 			}
@@ -108,7 +110,8 @@ func TestPersonListingNeedsTheNoticeCompleteOnItsDate(t *testing.T) {
 func noticeGateOracle(t *testing.T, env *testEnv, person int, list, sector string, on time.Time) (bool, string) {
 	t.Helper()
 	ymd := on.Format(time.DateOnly)
-	rows, err := env.db.SQL.Query(`SELECT SUBSTR(n.served_on, 1, 10), SUBSTR(n.reply_deadline, 1, 10), n.reply_handled, COALESCE(SUBSTR(n.handled_on, 1, 10), '')
+	rows, err := env.db.SQL.Query(`SELECT SUBSTR(n.served_on, 1, 10), SUBSTR(n.reply_deadline, 1, 10), n.reply_handled, COALESCE(SUBSTR(n.handled_on, 1, 10), ''),
+		COALESCE(SUBSTR(n.replied_on, 1, 10), '')
 		FROM prior_notices n JOIN departments d ON d.id = n.department_id WHERE n.person_id = ? AND n.list_type = ? AND d.sector = ?`, person, list, sector)
 	if err != nil {
 		t.Fatal(err)
@@ -116,18 +119,20 @@ func noticeGateOracle(t *testing.T, env *testEnv, person int, list, sector strin
 	defer rows.Close()
 	rule := "no notice of the kind"
 	for rows.Next() {
-		var served, deadline, handledOn string
+		var served, deadline, handledOn, replied string
 		var handled bool
-		if err := rows.Scan(&served, &deadline, &handled, &handledOn); err != nil {
+		if err := rows.Scan(&served, &deadline, &handled, &handledOn, &replied); err != nil {
 			t.Fatal(err)
 		}
 		switch {
 		case served > ymd:
 			rule = "not served yet"
-		case deadline < ymd:
-			return true, "deadline passed"
 		case handled && handledOn <= ymd:
 			return true, "handled by then"
+		case deadline < ymd && replied == "":
+			return true, "deadline passed"
+		case deadline < ymd:
+			rule = "replied, deadline passed, not handled by then"
 		case handled:
 			rule = "handled only later"
 		default:

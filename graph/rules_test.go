@@ -343,7 +343,8 @@ func TestNewInputsRefuseBadValues(t *testing.T) {
 // audited (domain.md §8 MeasureApplication), and the stored rows agree with the restrictions the
 // rules give — the oracle: the applications open today are exactly the (measure, subject, via)
 // of restrictions(…) over every purpose, for the entity and each person, after each change. A
-// reached person's application starts when the prior notice is complete, not at the listing;
+// reached person's application starts when the prior notice is complete, not at the listing —
+// for a person who replied, when the reply was handled, however long after the deadline;
 // a removal lifts every application on its date with its reason, and the rows stay.
 func TestMeasureApplicationsAreStoredHistory(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
@@ -444,6 +445,60 @@ func TestMeasureApplicationsAreStoredHistory(t *testing.T) {
 		if a := byPerson("戊"); len(a) == 0 || a[0].FromOn != today {
 			t.Errorf("the person notified today: %+v, want applications from %s", a, today)
 		}
+		// 己 held a role at the listing and was served a notice whose deadline passed five days
+		// ago: restricted from the day after it. Then a reply received in time (by post, the day
+		// before the deadline) is recorded: 己 is heard before being restricted, so nothing
+		// applies until the reply is handled — today — and from today, not from the deadline.
+		var ji struct{ CreateNaturalPerson struct{ ID string } }
+		co.mustData(`mutation { createNaturalPerson(input: {name: "己", idNumber: "320104198707070013"}) { id } }`, nil, &ji)
+		clerk.mustData(`mutation($e: ID!, $p: ID!, $from: Date!) { createEntityRole(input: {entityID: $e, personID: $p, role: PRINCIPAL, startedOn: $from}) { id } }`,
+			map[string]any{"e": s.entity, "p": ji.CreateNaturalPerson.ID, "from": todayMinus(400)}, nil)
+		var jn struct{ CreatePriorNotice struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "N-己", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": ji.CreateNaturalPerson.ID, "s": todayMinus(29), "r": todayMinus(5)}, &jn)
+		s.persons["己"] = ji.CreateNaturalPerson.ID
+		oracle("a notice past its deadline")
+		if a := byPerson("己"); len(a) == 0 || a[0].FromOn != todayMinus(4) {
+			t.Errorf("the person notified without a reply: %+v, want applications from %s", a, todayMinus(4))
+		}
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, hearingRequested: true}) { id } }`,
+			map[string]any{"id": jn.CreatePriorNotice.ID, "on": todayMinus(6)}, nil)
+		oracle("a reply received in time, not handled")
+		for _, a := range byPerson("己") {
+			if deref(a.LiftedReason) != jointpunishment.LiftedNoLongerApplies {
+				t.Errorf("the person who replied, not yet heard: %+v, want it lifted as %s", a, jointpunishment.LiftedNoLongerApplies)
+			}
+		}
+		clerk.mustData(`mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "听证后维持") { id } }`, map[string]any{"id": jn.CreatePriorNotice.ID}, nil)
+		oracle("the reply handled")
+		for _, a := range byPerson("己") {
+			if a.LiftedOn == nil && a.FromOn != today {
+				t.Errorf("the person heard today: %+v in force, want it from %s", a, today)
+			}
+		}
+		// 庚 replied in time too, before anything applied: first restricted the day the reply
+		// is handled (today), five days after the deadline.
+		var geng struct{ CreateNaturalPerson struct{ ID string } }
+		co.mustData(`mutation { createNaturalPerson(input: {name: "庚", idNumber: "320104198808080018"}) { id } }`, nil, &geng)
+		var gn struct{ CreatePriorNotice struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "N-庚", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": geng.CreateNaturalPerson.ID, "s": todayMinus(29), "r": todayMinus(5)}, &gn)
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, statements: "申辩"}) { id } }`,
+			map[string]any{"id": gn.CreatePriorNotice.ID, "on": todayMinus(6)}, nil)
+		clerk.mustData(`mutation($e: ID!, $p: ID!, $from: Date!) { createEntityRole(input: {entityID: $e, personID: $p, role: PRINCIPAL, startedOn: $from}) { id } }`,
+			map[string]any{"e": s.entity, "p": geng.CreateNaturalPerson.ID, "from": todayMinus(400)}, nil)
+		s.persons["庚"] = geng.CreateNaturalPerson.ID
+		oracle("a reply received in time before the role was recorded")
+		if a := byPerson("庚"); len(a) != 0 {
+			t.Errorf("a person whose reply is not handled has applications %+v", a)
+		}
+		clerk.mustData(`mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "申辩不成立") { id } }`, map[string]any{"id": gn.CreatePriorNotice.ID}, nil)
+		oracle("that reply handled")
+		if a := byPerson("庚"); len(a) == 0 || a[0].FromOn != today {
+			t.Errorf("the person heard today: %+v, want applications from %s", a, today)
+		}
 		// The listing is removed today: every application is lifted, dated, with the reason.
 		clerk.mustData(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {removedOn: $on, removalReason: DECISION_REVOKED}) { id } }`,
 			map[string]any{"id": s.listing, "on": today}, nil)
@@ -453,6 +508,9 @@ func TestMeasureApplicationsAreStoredHistory(t *testing.T) {
 			t.Fatal("no applications stored")
 		}
 		for _, a := range apps {
+			if deref(a.LiftedReason) == jointpunishment.LiftedNoLongerApplies && deref(a.PersonID) == s.persons["己"] {
+				continue // lifted when 己's reply was recorded
+			}
 			if deref(a.LiftedOn) != today || deref(a.LiftedReason) != "DECISION_REVOKED" {
 				t.Errorf("after removal: %+v, want lifted on %s for DECISION_REVOKED", a, today)
 			}

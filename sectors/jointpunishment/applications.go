@@ -160,7 +160,8 @@ func AppliesTo(m *ent.JointPunishmentMeasure, kind string) bool {
 }
 
 // noticeComplete is the first day a prior notice to the person for the listing was complete
-// (its reply handled, or the day after its reply deadline), if one is by day.
+// (its reply handled, or the day after its reply deadline when there was no reply), if one is by
+// day.
 func noticeComplete(ctx context.Context, c *ent.Client, personID int, l *ent.ListEntry, day time.Time) (time.Time, bool, error) {
 	notices, err := c.PriorNotice.Query().Where(pn.Completed(personID, string(l.ListType), l.Sector, day), predicate.PriorNotice(evaluator.Current)).
 		Order(ent.Asc(priornotice.FieldID)).All(ctx)
@@ -170,7 +171,7 @@ func noticeComplete(ctx context.Context, c *ent.Client, personID int, l *ent.Lis
 	var first time.Time
 	for _, n := range notices {
 		done := n.ReplyDeadline.AddDate(0, 0, 1)
-		if n.ReplyHandled && n.HandledOn != nil && n.HandledOn.Before(done) {
+		if n.ReplyHandled && n.HandledOn != nil { // only a reply is handled: complete when it was
 			done = *n.HandledOn
 		}
 		if first.IsZero() || done.Before(first) {

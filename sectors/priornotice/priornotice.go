@@ -25,9 +25,10 @@ import (
 
 // Completed selects the notices that allow a person to be listed on listType by a department of
 // sector as of day (domain.md §7): served by a department of that sector on or before day, whose
-// reply deadline passed before day or whose reply was handled on or before day — a listing
-// dated before the handling predates the procedure's end, as one dated before the deadline
-// does.
+// reply deadline passed before day with no reply, or whose reply was handled on or before day.
+// A person who replied — statements, a hearing request — is heard before being listed, however
+// long the handling takes; a listing dated before the handling predates the procedure's end, as
+// one dated before the deadline does.
 func Completed(personID int, listType string, sector vocab.Sector, day time.Time) predicate.PriorNotice {
 	return priornotice.And(completedBy(personID, day), priornotice.ListType(listType),
 		priornotice.HasDepartmentWith(department.SectorEQ(sector)))
@@ -36,7 +37,8 @@ func Completed(personID int, listType string, sector vocab.Sector, day time.Time
 // completedBy selects the notices to personID that are complete as of day, for any list.
 func completedBy(personID int, day time.Time) predicate.PriorNotice {
 	return priornotice.And(priornotice.PersonID(personID), priornotice.ServedOnLTE(day),
-		priornotice.Or(priornotice.ReplyDeadlineLT(day), priornotice.And(priornotice.ReplyHandled(true), priornotice.HandledOnLTE(day))))
+		priornotice.Or(priornotice.And(priornotice.ReplyDeadlineLT(day), priornotice.RepliedOnIsNil()),
+			priornotice.And(priornotice.ReplyHandled(true), priornotice.HandledOnLTE(day))))
 }
 
 // Kind is a list by the sector of the department listing on it: what a notice allows.
