@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"entgo.io/ent"
@@ -37,6 +38,12 @@ type Engine struct {
 	Events *events.Broker
 	// Cipher seals personal data; without it, persons cannot be recorded.
 	Cipher *pii.Cipher
+	// notices is how far SyncNoticesDue has synced: reply deadlines before syncedTo; zero
+	// until its first run.
+	notices struct {
+		sync.Mutex
+		syncedTo time.Time
+	}
 }
 
 // Register installs the engine's hooks on c. Every client the service builds gets them (see

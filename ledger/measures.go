@@ -114,17 +114,32 @@ func (e *Engine) syncPersons(ctx context.Context, c *gen.Client, persons ...int)
 	return jointpunishment.Sync(ctx, c, e.today(), ids...)
 }
 
-// SyncNoticesDue syncs the listings of the persons whose prior notices' reply deadlines ended
-// in the week before today without a handled reply: from today those notices are complete. A
-// week, so that a server down for a few days catches up; syncing twice changes nothing.
+// SyncNoticesDue syncs the listings of the persons whose prior notices were completed by time
+// alone — their reply deadline passed with no reply — since the engine's last run that
+// succeeded; on its first run, every such notice. So however long the job did not run or failed
+// (a server stopped for weeks, a database away), its next run catches up; syncing twice changes
+// nothing. Notices completed by a handled reply were synced by that write.
 func (e *Engine) SyncNoticesDue(ctx context.Context, c *gen.Client) error {
+	e.notices.Lock()
+	defer e.notices.Unlock()
 	today := e.today()
-	persons, err := c.PriorNotice.Query().Where(priornotice.ReplyDeadlineGTE(today.AddDate(0, 0, -8)), priornotice.ReplyDeadlineLT(today)).
-		Select(priornotice.FieldPersonID).Ints(authz.AsSystem(ctx))
+	q := c.PriorNotice.Query().Where(priornotice.ReplyDeadlineLT(today), priornotice.RepliedOnIsNil())
+	if !e.notices.syncedTo.IsZero() {
+		q.Where(priornotice.ReplyDeadlineGTE(e.notices.syncedTo.AddDate(0, 0, -1)))
+	}
+	persons, err := q.Unique(true).Select(priornotice.FieldPersonID).Ints(authz.AsSystem(ctx))
 	if err != nil {
 		return err
 	}
-	return e.syncPersons(ctx, c, persons...)
+	for len(persons) > 0 {
+		batch := persons[:min(500, len(persons))]
+		persons = persons[len(batch):]
+		if err := e.syncPersons(ctx, c, batch...); err != nil {
+			return err
+		}
+	}
+	e.notices.syncedTo = today
+	return nil
 }
 
 // claimListings claims the subjects of the listings and the persons holding roles at their
