@@ -240,6 +240,7 @@ type loader struct {
 	day       time.Time // evaluations are as of today, like the evaluator's
 	now       time.Time
 	rules     vocab.RuleSet
+	nextRules *time.Time // the first later day another rule set version may apply, if any
 	pubRules  []*ent.PublicityRule
 	measures  []*ent.JointPunishmentMeasure
 	depts     map[string]*ent.Department
@@ -256,7 +257,7 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 	l := &loader{db: db, o: o, day: db.Ledger.Clock.Today(), now: db.Ledger.Clock.Now().UTC().Truncate(time.Microsecond),
 		depts: map[string]*ent.Department{}, next: map[string]int64{}}
 	var err error
-	if l.rules, err = evaluator.RuleSetAt(ctx, db.Client, l.day); err != nil {
+	if l.rules, l.nextRules, err = evaluator.RuleSetAt(ctx, db.Client, l.day); err != nil {
 		return nil, err
 	}
 	if l.pubRules, err = refdata.PublicityRules(ctx, refdata.Of(db.Client)); err != nil {
@@ -451,7 +452,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		b.roles.add(l.id("entity_roles"), l.now, l.now, "LEGAL_REPRESENTATIVE", established, entityID, lr.id)
 
 		var in evaluation.Input
-		var due *time.Time
+		due := l.nextRules // every evaluation falls due when another rule set applies
 		lapse := func(last time.Time) {
 			if next := last.AddDate(0, 0, 1); due == nil || next.Before(*due) {
 				due = &next

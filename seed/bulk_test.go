@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
@@ -56,6 +57,14 @@ func TestBulkMatchesHooks(t *testing.T) {
 				WHERE id = (SELECT id FROM (SELECT id FROM joint_punishment_measures ORDER BY code LIMIT 1 OFFSET ?) m)`, w[0], w[1], i); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// A composite rule set version dated ahead: every loaded evaluation falls due on its
+		// first day at the latest, as a recompute's does.
+		ahead := evaluation.DefaultRuleSet()
+		ahead.Name = "TEST-AHEAD"
+		if err := db.Client.EvaluationRuleSet.Create().SetName(ahead.Name).SetEffectiveFrom(db.Ledger.Clock.Today().AddDate(0, 0, 400)).
+			SetRules(ahead).Exec(ctx); err != nil {
+			t.Fatal(err)
 		}
 		o := seed.BulkOptions{Entities: 3000, Seed: 7, Batch: 400, Cipher: storagetest.TestCipher()}
 		st, err := seed.Bulk(ctx, db, o)

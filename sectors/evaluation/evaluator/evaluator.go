@@ -115,19 +115,38 @@ func currentOf(t *schema.Table) func(*sql.Selector) {
 	return func(s *sql.Selector) { Current(s); through(s) }
 }
 
-// RuleSetAt returns the rule set in force on day, or the built-in default when none is stored.
-func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (vocab.RuleSet, error) {
-	rs, err := c.EvaluationRuleSet.Query().
-		Where(evaluationruleset.EffectiveFromLTE(day),
-			evaluationruleset.Or(evaluationruleset.EffectiveToIsNil(), evaluationruleset.EffectiveToGT(day))).
-		Order(ent.Desc(evaluationruleset.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
-	switch {
-	case ent.IsNotFound(err):
-		return evaluation.DefaultRuleSet(), nil
-	case err != nil:
-		return vocab.RuleSet{}, err
+// RuleSetAt returns the rule set in force on day (the built-in default when none is stored)
+// and the first later day on which a stored version begins or ends, when one is scheduled: a
+// version dated ahead, as laws are published ahead, applies from its first day, so every
+// evaluation made before it falls due then.
+func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (vocab.RuleSet, *time.Time, error) {
+	// The versions not yet ended: the one in force and those to come, a handful of rows.
+	versions, err := c.EvaluationRuleSet.Query().
+		Where(evaluationruleset.Or(evaluationruleset.EffectiveToIsNil(), evaluationruleset.EffectiveToGT(day))).
+		Order(ent.Desc(evaluationruleset.FieldEffectiveFrom), ent.Desc(evaluationruleset.FieldID)).All(authz.AsSystem(ctx))
+	if err != nil {
+		return vocab.RuleSet{}, nil, err
 	}
-	return rs.Rules, nil
+	var inForce *ent.EvaluationRuleSet
+	var next *time.Time
+	later := func(t time.Time) {
+		if t.After(day) && (next == nil || t.Before(*next)) {
+			next = &t
+		}
+	}
+	for _, v := range versions {
+		if inForce == nil && !v.EffectiveFrom.After(day) {
+			inForce = v
+		}
+		later(v.EffectiveFrom)
+		if v.EffectiveTo != nil {
+			later(*v.EffectiveTo)
+		}
+	}
+	if inForce == nil {
+		return evaluation.DefaultRuleSet(), next, nil
+	}
+	return inForce.Rules, next, nil
 }
 
 // Recompute evaluates the given entities on the clock's day with the rule set in force and
@@ -138,7 +157,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		return nil
 	}
 	ctx = authz.AsSystem(ctx) // maintaining a derived field; the caller's own write passed its checks
-	rs, err := RuleSetAt(ctx, c, day)
+	rs, nextRules, err := RuleSetAt(ctx, c, day)
 	if err != nil {
 		return err
 	}
@@ -146,6 +165,9 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 	due := make(map[int]time.Time, len(ids))
 	for _, id := range ids {
 		inputs[id] = &evaluation.Input{}
+		if nextRules != nil {
+			due[id] = *nextRules
+		}
 	}
 	lapse := func(id int, last *time.Time) { // the evaluation changes the day after last
 		if last == nil {
@@ -181,13 +203,16 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		lapse(r.EntityID, r.ValidUntil)
 	}
 	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), publicity.ActiveListing(day), predicate.ListEntry(currentListings)).
-		Select(listentry.FieldEntityID, listentry.FieldListType, listentry.FieldSeverity, listentry.FieldPlannedEndOn).All(ctx)
+		Select(listentry.FieldEntityID, listentry.FieldListType, listentry.FieldSeverity, listentry.FieldPlannedEndOn, listentry.FieldMeasuresEndOn).All(ctx)
 	if err != nil {
 		return err
 	}
 	for _, l := range lists {
 		inputs[l.EntityID].Listings = append(inputs[l.EntityID].Listings, evaluation.Listing{ListType: string(l.ListType), Severity: l.Severity})
+		// A listing counts until its publicity ends or, earlier, its measures do (an EIA
+		// rectification listing restricts for 6 months and stays public for 5 years).
 		lapse(l.EntityID, l.PlannedEndOn)
+		lapse(l.EntityID, l.MeasuresEndOn)
 	}
 	// A severity gate asks only whether an entity has a penalty of that severity, and the lapse
 	// only the earliest deadline: one row per entity and severity, however many penalties an

@@ -175,9 +175,19 @@ func plainReading(t *testing.T, ctx context.Context, c *ent.Client, day time.Tim
 	}
 	rs := evaluation.DefaultRuleSet()
 	var since time.Time
+	var nextRules *time.Time // the first later day a version begins or ends: every evaluation falls due then
+	later := func(d time.Time) {
+		if d.After(day) && (nextRules == nil || d.Before(*nextRules)) {
+			nextRules = &d
+		}
+	}
 	for _, v := range versions {
 		if !v.EffectiveFrom.After(day) && (v.EffectiveTo == nil || v.EffectiveTo.After(day)) && !v.EffectiveFrom.Before(since) {
 			rs, since = v.Rules, v.EffectiveFrom
+		}
+		later(v.EffectiveFrom)
+		if v.EffectiveTo != nil {
+			later(*v.EffectiveTo)
 		}
 	}
 	in := map[int]*evaluation.Input{}
@@ -230,6 +240,7 @@ func plainReading(t *testing.T, ctx context.Context, c *ent.Client, day time.Tim
 		}
 		input(l.EntityID).Listings = append(input(l.EntityID).Listings, evaluation.Listing{ListType: string(l.ListType), Severity: l.Severity})
 		lapse(l.EntityID, l.PlannedEndOn)
+		lapse(l.EntityID, l.MeasuresEndOn)
 	}
 	pens, err := c.AdministrativePenalty.Query().All(ctx)
 	if err != nil {
@@ -250,6 +261,9 @@ func plainReading(t *testing.T, ctx context.Context, c *ent.Client, day time.Tim
 	out := map[int]plain{}
 	for _, id := range ids {
 		p := plain{res: evaluation.Evaluate(rs, *input(id))}
+		if nextRules != nil {
+			lapse(id, ptr(nextRules.AddDate(0, 0, -1)))
+		}
 		if d, ok := due[id]; ok {
 			p.due = &d
 		}
@@ -401,6 +415,8 @@ func TestARecomputeLeavesNoStoredValueStale(t *testing.T) {
 	})
 }
 
+func ptr[T any](v T) *T { return &v }
+
 // shown is *p, or "none".
 func shown[T any](p *T) string {
 	if p == nil {
@@ -486,5 +502,126 @@ func TestTheObjectFormForARollingUpgrade(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(vocab.ArrayForm)
+	})
+}
+
+// The server's daily job recomputes only the entities whose stored due date has come
+// (RecomputeAll with dueOnly). So whatever changes an evaluation with the passing of days
+// alone must be in that date, or the evaluation stays stale until the entity's next write.
+// After one full recompute (as after a rule-set change), the daily job alone runs on days
+// from tomorrow to years later. Every entity must then hold what a plain reading of its
+// records gives that day. The records end on and beside those days: penalties' windows,
+// ratings' validity, listings' publicity, and listings' measures ending before their
+// publicity (an EIA rectification listing restricts for 6 months and stays public for 5
+// years). Rule set versions begin and end on them too: a version dated ahead, as laws are
+// published ahead, applies from its first day.
+func TestTheDailyJobKeepsEveryEvaluationCurrent(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db, ctx := demo(t, e, 500)
+		c := db.Client
+		start := vocab.DateOf(time.Now())
+		days := []time.Time{start.AddDate(0, 0, 1), start.AddDate(0, 0, 20), start.AddDate(0, 2, 0), start.AddDate(0, 7, 0),
+			start.AddDate(1, 1, 0), start.AddDate(2, 0, 0), start.AddDate(4, 0, 0)}
+		// around(i) is one of the days checked or the day before or after it.
+		around := func(i int) time.Time { return days[(i/3)%len(days)].AddDate(0, 0, i%3-1) }
+		ids, err := c.MarketEntity.Query().Order(marketentity.ByID()).Limit(40).IDs(ctx)
+		if err != nil || len(ids) < 40 {
+			t.Fatalf("the demo's entities: %d, %v", len(ids), err)
+		}
+		// Every record is moved onto those entities, with its end around a day checked.
+		pens, err := c.AdministrativePenalty.Query().Order(ent.Asc("id")).IDs(ctx)
+		if err != nil || len(pens) < 20 {
+			t.Fatalf("the demo's penalties: %d, %v", len(pens), err)
+		}
+		for i, p := range pens {
+			if _, err := c.ExecContext(ctx, "UPDATE administrative_penalties SET entity_id = ?, severity = ?, publicity_deadline = ?, "+
+				"status = ?, under_objection = ?, exemption = NULL WHERE id = ?",
+				ids[i%len(ids)], []vocab.Severity{vocab.Minor, vocab.General, vocab.Serious}[i%3], around(i), vocab.Published, false, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rts, err := c.SectorRating.Query().Order(ent.Asc("id")).Limit(4 * len(ids)).IDs(ctx)
+		if err != nil || len(rts) < 4*len(ids) {
+			t.Fatalf("the demo's ratings: %d, %v", len(rts), err)
+		}
+		for i, r := range rts {
+			var until any
+			if i%4 != 0 {
+				until = around(i + 1)
+			}
+			if _, err := c.ExecContext(ctx, "UPDATE sector_ratings SET entity_id = ?, scheme = 'MARKET_RISK_CLASS', sector = 'MARKET', grade = ?, "+
+				"valid_from = ?, valid_until = ?, status = ?, under_objection = ? WHERE id = ?",
+				ids[(i/4)%len(ids)], []string{"A", "B", "C", "D"}[i%4], start.AddDate(0, 0, -30+i%4), until, vocab.Published, false, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lists, err := c.ListEntry.Query().Order(ent.Asc("id")).IDs(ctx)
+		if err != nil || len(lists) < 6 {
+			t.Fatalf("the demo's list entries: %d, %v", len(lists), err)
+		}
+		measuresEnd := 0
+		for i, l := range lists {
+			// Publicity ends around a later day than the measures do, or never; some listings
+			// have no end of measures of their own.
+			var planned, measures any
+			if i%5 != 0 {
+				planned = around(i + 9)
+			}
+			if i%4 != 0 {
+				measures = around(i)
+				measuresEnd++
+			}
+			if _, err := c.ExecContext(ctx, "UPDATE list_entries SET entity_id = ?, person_id = NULL, severity = ?, listed_on = ?, planned_end_on = ?, "+
+				"measures_end_on = ?, removed_on = NULL, status = ?, under_objection = ?, exemption = NULL WHERE id = ?",
+				ids[(7*i)%len(ids)], []vocab.Severity{vocab.General, vocab.Serious}[i%2], start.AddDate(0, -1, 0), planned, measures,
+				vocab.Published, false, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if measuresEnd == 0 {
+			t.Fatal("no listing's measures end")
+		}
+		// A version from the third day checked on, and one from the fifth until the sixth (its
+		// effectiveTo, the first day it no longer applies): each grades differently.
+		for i, v := range []struct {
+			from time.Time
+			to   *time.Time
+		}{{days[2], nil}, {days[4], &days[5]}} {
+			rs := evaluation.DefaultRuleSet()
+			rs.Name = fmt.Sprintf("TEST-v%d", i+2)
+			rs.NoRatingScore = 50 + 20*float64(i)
+			rs.Bands = []vocab.Band{{Tier: vocab.TierA, MinScore: 950 - 100*float64(i)}, {Tier: vocab.TierB, MinScore: 800}, {Tier: vocab.TierC, MinScore: 600}, {Tier: vocab.TierD, MinScore: 0}}
+			if err := c.EvaluationRuleSet.Create().SetName(rs.Name).SetEffectiveFrom(v.from).SetNillableEffectiveTo(v.to).SetRules(rs).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(day time.Time, dueOnly bool) {
+			t.Helper()
+			if _, err := evaluator.RecomputeAll(ctx, c, vocab.FixedClock(day.Add(6*time.Hour)), dueOnly, 100, nil); err != nil {
+				t.Fatal(err)
+			}
+			want := plainReading(t, ctx, c, day)
+			got, err := c.MarketEntity.Query().All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale := 0
+			for _, me := range got {
+				wj, _ := json.Marshal(want[me.ID].res)
+				gj, _ := json.Marshal(me.Evaluation)
+				if string(wj) != string(gj) {
+					if stale++; stale <= 5 {
+						t.Errorf("%s on %s: stored %s (due %s), plain reading %s", me.Uscc, day.Format(time.DateOnly), gj, shown(me.EvaluationDueOn), wj)
+					}
+				}
+			}
+			if stale > 5 {
+				t.Errorf("on %s: %d evaluations stale in all", day.Format(time.DateOnly), stale)
+			}
+		}
+		check(start, false)
+		for _, day := range days {
+			check(day, true)
+		}
 	})
 }
