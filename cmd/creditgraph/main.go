@@ -576,9 +576,10 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 // recomputeDue runs the calendar's jobs at start and then every interval: the holiday calendar
 // is checked to reach 90 days ahead, records whose publicity window ended become EXPIRED, the
 // persons whose prior notice's reply deadline passed are restricted by the listings that reach
-// them (stored measure applications), and the entities whose evaluation lapsed (a listing or
-// a publicity window ended) are re-evaluated, so stored states follow the calendar as well as
-// the writes.
+// them (stored measure applications), the environmental scores whose deduction or bonus ended
+// or whose colour bands changed are scored again, and the entities whose evaluation lapsed (a
+// listing, its measures or a publicity window ended, a rule set version began) are
+// re-evaluated, so stored states follow the calendar as well as the writes.
 func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -600,6 +601,12 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 		}
 		if err := db.Ledger.SyncNoticesDue(ctx, db.Client); err != nil && ctx.Err() == nil {
 			logger.Warn("applying measures after prior-notice deadlines failed", "err", err)
+		}
+		switch n, err := db.Ledger.RescoreLapsed(ctx, db.Client); {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("rescoring lapsed environmental scores failed", "err", err)
+		case n > 0:
+			logger.Info("lapsed environmental scores rescored", "entities", n)
 		}
 		n, err := evaluator.RecomputeAll(db.Ledger.ObserveTiers(ctx), db.Client, db.Ledger.Clock, true, 500, nil)
 		switch {

@@ -180,6 +180,20 @@ func (vs Versions) InForce(day time.Time) (vocab.ScaleParams, bool) {
 	return p, err == nil
 }
 
+// LastChange is the latest day, by day, on which a version began or ended: what was graded
+// with the scale before it may grade otherwise now. Zero when there is none.
+func (vs Versions) LastChange(day time.Time) time.Time {
+	var last time.Time
+	for _, r := range vs.rows {
+		for _, d := range []*time.Time{&r.EffectiveFrom, r.EffectiveTo} {
+			if d != nil && !d.After(day) && d.After(last) {
+				last = *d
+			}
+		}
+	}
+	return last
+}
+
 // At is the version in force on day: the latest start not after day that has not ended.
 func (vs Versions) At(day time.Time) (vocab.ScaleParams, error) {
 	var in *ent.ScaleRule

@@ -99,27 +99,66 @@ func importedScores(day time.Time) predicate.SectorRating {
 }
 
 func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
+	return score(ctx, c, ev.EntityID, ev.DepartmentID, day)
+}
+
+// score stores the entity's environmental score and colour on day as its rolling rating, made
+// by the department when there is none yet.
+func score(ctx context.Context, c *ent.Client, entityID, departmentID int, day time.Time) error {
 	// The entity's lock first, then its events and rolling rating as committed (Current): a
 	// concurrent event's transaction either committed before (and is read) or waits.
-	if err := evaluator.Lock(ctx, c, ev.EntityID); err != nil {
+	if err := evaluator.Lock(ctx, c, entityID); err != nil {
 		return err
 	}
-	score, colour, err := EnvScore(ctx, c, ev.EntityID, day)
+	score, colour, err := EnvScore(ctx, c, entityID, day)
 	if err != nil {
 		return err
 	}
-	key := fmt.Sprintf("ENV-ROLLING-%d", ev.EntityID)
+	key := fmt.Sprintf("ENV-ROLLING-%d", entityID)
 	existing, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key),
 		predicate.SectorRating(evaluator.Current)).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
-		return c.SectorRating.Create().SetDepartmentID(ev.DepartmentID).SetEntityID(ev.EntityID).
+		return c.SectorRating.Create().SetDepartmentID(departmentID).SetEntityID(entityID).
 			SetSourceSystem(source).SetSourceRecordID(key).SetScheme(sectorrating.SchemeENV_CREDIT_JS).
 			SetGrade(string(colour)).SetScore(float64(score)).SetPeriod("ROLLING").SetValidFrom(day).Exec(ctx)
 	case err != nil:
 		return err
 	}
 	return existing.Update().SetGrade(string(colour)).SetScore(float64(score)).SetValidFrom(day).Exec(ctx)
+}
+
+// Lapsed lists the entities whose rolling environmental rating may no longer hold on day,
+// though nothing was recorded about them: the rating was scored on its validFrom day, and since
+// then one of their events stopped counting (扣3分（有效期半年）), or a version of the colour
+// bands began or ended.
+func Lapsed(ctx context.Context, c *ent.Client, day time.Time) ([]int, error) {
+	ctx = authz.AsSystem(ctx)
+	vs, err := refdata.ScaleVersions(ctx, refdata.Of(c), vocab.ScaleEnvCredit)
+	if err != nil {
+		return nil, err
+	}
+	bands := vs.LastChange(day)
+	return c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SchemeEQ(sectorrating.SchemeENV_CREDIT_JS),
+		sectorrating.ValidFromLT(day), func(s *sql.Selector) {
+			ev := sql.Table(creditscoreevent.Table)
+			expired := sql.Exists(sql.Select(ev.C(creditscoreevent.FieldID)).From(ev).Where(sql.And(
+				sql.ColumnsEQ(ev.C(creditscoreevent.FieldEntityID), s.C(sectorrating.FieldEntityID)),
+				sql.EQ(ev.C(creditscoreevent.FieldScheme), creditscoreevent.SchemeENV_CREDIT_JS),
+				sql.ColumnsGT(ev.C(creditscoreevent.FieldExpiresOn), s.C(sectorrating.FieldValidFrom)),
+				sql.LTE(ev.C(creditscoreevent.FieldExpiresOn), day))))
+			if bands.IsZero() {
+				s.Where(expired)
+			} else {
+				s.Where(sql.Or(expired, sql.LT(s.C(sectorrating.FieldValidFrom), bands)))
+			}
+		}).Select(sectorrating.FieldEntityID).Ints(ctx)
+}
+
+// Rescore scores the entity again on day (Lapsed): its rolling rating follows, and with it,
+// through the rating's write, its evaluation.
+func Rescore(ctx context.Context, c *ent.Client, entityID int, day time.Time) error {
+	return score(authz.AsSystem(ctx), c, entityID, 0, day)
 }
 
 // EIA is a provider's or practitioner's EIA integrity state on day; subject names one of them.
