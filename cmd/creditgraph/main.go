@@ -309,6 +309,12 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	case "import":
 		return importFile(ctx, db, cfg)
 	case "recompute":
+		// The environmental scores the calendar changed first: their ratings feed the evaluation.
+		rescored, err := db.Ledger.RescoreLapsed(ctx, db.Client)
+		if err != nil {
+			return err
+		}
+		logger.Info("lapsed environmental scores rescored", "entities", rescored)
 		n, err := evaluator.RecomputeAll(ctx, db.Client, clock, cfg.due, 1000, os.Stderr)
 		if err != nil {
 			return err
