@@ -44,6 +44,11 @@ type Engine struct {
 		sync.Mutex
 		syncedTo time.Time
 	}
+	// representatives is SyncRepresentatives' last run that succeeded, as notices is.
+	representatives struct {
+		sync.Mutex
+		syncedTo time.Time
+	}
 }
 
 // Register installs the engine's hooks on c. Every client the service builds gets them (see

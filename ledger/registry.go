@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
@@ -138,24 +139,8 @@ func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
 		if !ok || role.Role != entityrole.RoleLEGAL_REPRESENTATIVE && !wasRepresentative {
 			return v, err
 		}
-		c := m.Client()
-		ctx = authz.AsSystem(ctx) // maintaining a derived field, not a read or write of the caller's
-		current, err := c.EntityRole.Query().
-			Where(entityrole.EntityID(role.EntityID), entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
-				entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(e.today())), predicate.EntityRole(evaluator.Current)).
-			Order(gen.Desc(entityrole.FieldStartedOn), gen.Desc(entityrole.FieldID)).
-			First(ctx)
-		upd := c.MarketEntity.UpdateOneID(role.EntityID)
-		switch {
-		case err == nil:
-			upd.SetLegalRepresentativeID(current.PersonID)
-		case gen.IsNotFound(err):
-			upd.ClearLegalRepresentative()
-		default:
+		if err := e.representative(ctx, m.Client(), role.EntityID); err != nil {
 			return nil, err
-		}
-		if err := upd.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("updating legal representative: %w", err)
 		}
 		return v, nil
 	})
@@ -238,4 +223,78 @@ func pointedAt(ctx context.Context, c *gen.Client, id int) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// representative stores as the entity's legal representative the person of its current
+// LEGAL_REPRESENTATIVE role: the latest started one held today (a role's end is its last day),
+// or none.
+func (e *Engine) representative(ctx context.Context, c *gen.Client, entityID int) error {
+	ctx = authz.AsSystem(ctx) // maintaining a derived field, not a read or write of the caller's
+	current, err := c.EntityRole.Query().
+		Where(entityrole.EntityID(entityID), entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
+			entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(e.today())), predicate.EntityRole(evaluator.Current)).
+		Order(gen.Desc(entityrole.FieldStartedOn), gen.Desc(entityrole.FieldID)).
+		First(ctx)
+	upd := c.MarketEntity.UpdateOneID(entityID)
+	switch {
+	case err == nil:
+		upd.SetLegalRepresentativeID(current.PersonID)
+	case gen.IsNotFound(err):
+		upd.ClearLegalRepresentative()
+	default:
+		return err
+	}
+	if err := upd.Exec(ctx); err != nil {
+		return fmt.Errorf("updating legal representative: %w", err)
+	}
+	return nil
+}
+
+// SyncRepresentatives decides again the legal representative of the entities whose stored
+// representative's role has ended — its last day passed with nothing written (a role's end may
+// be recorded ahead, or on its last day) — since the engine's last run that succeeded; on its
+// first run, of every such entity. In transactions of 100 entities; running it twice changes
+// nothing.
+func (e *Engine) SyncRepresentatives(ctx context.Context, c *gen.Client) error {
+	e.representatives.Lock()
+	defer e.representatives.Unlock()
+	ctx = authz.AsSystem(ctx)
+	today := e.today()
+	q := c.EntityRole.Query().Where(entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE), entityrole.EndedOnLT(today),
+		func(s *sql.Selector) { // the role of the person stored as the entity's representative
+			me := sql.Table(marketentity.Table)
+			s.Where(sql.Exists(sql.Select(me.C(marketentity.FieldID)).From(me).Where(sql.And(
+				sql.ColumnsEQ(me.C(marketentity.FieldID), s.C(entityrole.FieldEntityID)),
+				sql.ColumnsEQ(me.C(marketentity.FieldLegalRepresentativeID), s.C(entityrole.FieldPersonID))))))
+		})
+	if !e.representatives.syncedTo.IsZero() {
+		q.Where(entityrole.EndedOnGTE(e.representatives.syncedTo.AddDate(0, 0, -1)))
+	}
+	entities, err := q.Unique(true).Select(entityrole.FieldEntityID).Ints(ctx)
+	if err != nil {
+		return err
+	}
+	for len(entities) > 0 {
+		batch := entities[:min(100, len(entities))]
+		entities = entities[len(batch):]
+		tx, err := c.Tx(ctx)
+		if err != nil {
+			return err
+		}
+		txCtx := gen.NewTxContext(ctx, tx)
+		for _, id := range batch {
+			if err = e.representative(txCtx, tx.Client(), id); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	e.representatives.syncedTo = today
+	return nil
 }

@@ -582,7 +582,8 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 // recomputeDue runs the calendar's jobs at start and then every interval: the holiday calendar
 // is checked to reach 90 days ahead, records whose publicity window ended become EXPIRED, the
 // persons whose prior notice's reply deadline passed are restricted by the listings that reach
-// them (stored measure applications), the environmental scores whose deduction or bonus ended
+// them (stored measure applications), entities whose legal representative's role ended get
+// their representative decided again, the environmental scores whose deduction or bonus ended
 // or whose colour bands changed are scored again, and the entities whose evaluation lapsed (a
 // listing, its measures or a publicity window ended, a rule set version began) are
 // re-evaluated, so stored states follow the calendar as well as the writes.
@@ -607,6 +608,9 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 		}
 		if err := db.Ledger.SyncNoticesDue(ctx, db.Client); err != nil && ctx.Err() == nil {
 			logger.Warn("applying measures after prior-notice deadlines failed", "err", err)
+		}
+		if err := db.Ledger.SyncRepresentatives(ctx, db.Client); err != nil && ctx.Err() == nil {
+			logger.Warn("deciding legal representatives after roles ended failed", "err", err)
 		}
 		switch n, err := db.Ledger.RescoreLapsed(ctx, db.Client); {
 		case err != nil && ctx.Err() == nil:

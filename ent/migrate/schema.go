@@ -574,6 +574,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{EntityRolesColumns[7], EntityRolesColumns[3]},
 			},
+			{
+				Name:    "entityrole_role_ended_on",
+				Unique:  false,
+				Columns: []*schema.Column{EntityRolesColumns[3], EntityRolesColumns[5]},
+			},
 		},
 	}
 	// EntityTalliesColumns holds the columns for the "entity_tallies" table.

@@ -351,7 +351,8 @@ func (EntityRole) Edges() []ent.Edge {
 
 // Indexes of the EntityRole.
 func (EntityRole) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("entity_id", "role"), index.Fields("person_id", "role")}
+	// role, ended_on: the roles that ended on given days (ledger.SyncRepresentatives).
+	return []ent.Index{index.Fields("entity_id", "role"), index.Fields("person_id", "role"), index.Fields("role", "ended_on")}
 }
 
 // Policy of the EntityRole.
