@@ -95,7 +95,9 @@ type AdministrativePenalty struct {
 	DecisionDate time.Time `json:"decision_date,omitempty"`
 	// 处罚有效期 (CF_YXQ).
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
-	// Start of publicity (the decision date).
+	// Day the penalty was first published (公示日期), on or after its decision date: a rule counting from publication (SAMR Order 45 art. 13, 自公示之日起) counts from it; empty for the decision date.
+	PublishedOn *time.Time `json:"published_on,omitempty"`
+	// Start of publicity: the decision date, or the day published (publishedOn) under a rule counting from publication.
 	PublicityStart *time.Time `json:"publicity_start,omitempty"`
 	// Earliest day repair may end publicity (最短公示期满): the decision date plus the rule's minimum months, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).
 	PublicityMinEnd *time.Time `json:"publicity_min_end,omitempty"`
@@ -211,7 +213,7 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldDomain, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
-		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn:
+		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublishedOn, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -455,6 +457,13 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 			} else if value.Valid {
 				_m.ValidUntil = new(time.Time)
 				*_m.ValidUntil = value.Time
+			}
+		case administrativepenalty.FieldPublishedOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field published_on", values[i])
+			} else if value.Valid {
+				_m.PublishedOn = new(time.Time)
+				*_m.PublishedOn = value.Time
 			}
 		case administrativepenalty.FieldPublicityStart:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -700,6 +709,11 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(", ")
 	if v := _m.ValidUntil; v != nil {
 		builder.WriteString("valid_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PublishedOn; v != nil {
+		builder.WriteString("published_on=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

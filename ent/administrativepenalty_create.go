@@ -421,6 +421,20 @@ func (_c *AdministrativePenaltyCreate) SetNillableValidUntil(v *time.Time) *Admi
 	return _c
 }
 
+// SetPublishedOn sets the "published_on" field.
+func (_c *AdministrativePenaltyCreate) SetPublishedOn(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetPublishedOn(v)
+	return _c
+}
+
+// SetNillablePublishedOn sets the "published_on" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillablePublishedOn(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetPublishedOn(*v)
+	}
+	return _c
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (_c *AdministrativePenaltyCreate) SetPublicityStart(v time.Time) *AdministrativePenaltyCreate {
 	_c.mutation.SetPublicityStart(v)
@@ -1053,6 +1067,10 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 		_spec.SetField(administrativepenalty.FieldValidUntil, field.TypeTime, value)
 		_node.ValidUntil = &value
 	}
+	if value, ok := _c.mutation.PublishedOn(); ok {
+		_spec.SetField(administrativepenalty.FieldPublishedOn, field.TypeTime, value)
+		_node.PublishedOn = &value
+	}
 	if value, ok := _c.mutation.PublicityStart(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
 		_node.PublicityStart = &value
@@ -1655,6 +1673,24 @@ func (u *AdministrativePenaltyUpsert) UpdateValidUntil() *AdministrativePenaltyU
 // ClearValidUntil clears the value of the "valid_until" field.
 func (u *AdministrativePenaltyUpsert) ClearValidUntil() *AdministrativePenaltyUpsert {
 	u.SetNull(administrativepenalty.FieldValidUntil)
+	return u
+}
+
+// SetPublishedOn sets the "published_on" field.
+func (u *AdministrativePenaltyUpsert) SetPublishedOn(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldPublishedOn, v)
+	return u
+}
+
+// UpdatePublishedOn sets the "published_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdatePublishedOn() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldPublishedOn)
+	return u
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (u *AdministrativePenaltyUpsert) ClearPublishedOn() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldPublishedOn)
 	return u
 }
 
@@ -2383,6 +2419,27 @@ func (u *AdministrativePenaltyUpsertOne) UpdateValidUntil() *AdministrativePenal
 func (u *AdministrativePenaltyUpsertOne) ClearValidUntil() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearValidUntil()
+	})
+}
+
+// SetPublishedOn sets the "published_on" field.
+func (u *AdministrativePenaltyUpsertOne) SetPublishedOn(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublishedOn(v)
+	})
+}
+
+// UpdatePublishedOn sets the "published_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdatePublishedOn() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublishedOn()
+	})
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (u *AdministrativePenaltyUpsertOne) ClearPublishedOn() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublishedOn()
 	})
 }
 
@@ -3305,6 +3362,27 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateValidUntil() *AdministrativePena
 func (u *AdministrativePenaltyUpsertBulk) ClearValidUntil() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearValidUntil()
+	})
+}
+
+// SetPublishedOn sets the "published_on" field.
+func (u *AdministrativePenaltyUpsertBulk) SetPublishedOn(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublishedOn(v)
+	})
+}
+
+// UpdatePublishedOn sets the "published_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdatePublishedOn() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublishedOn()
+	})
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearPublishedOn() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublishedOn()
 	})
 }
 

@@ -508,6 +508,26 @@ func (_u *AdministrativePenaltyUpdate) ClearValidUntil() *AdministrativePenaltyU
 	return _u
 }
 
+// SetPublishedOn sets the "published_on" field.
+func (_u *AdministrativePenaltyUpdate) SetPublishedOn(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetPublishedOn(v)
+	return _u
+}
+
+// SetNillablePublishedOn sets the "published_on" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillablePublishedOn(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetPublishedOn(*v)
+	}
+	return _u
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (_u *AdministrativePenaltyUpdate) ClearPublishedOn() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearPublishedOn()
+	return _u
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (_u *AdministrativePenaltyUpdate) SetPublicityStart(v time.Time) *AdministrativePenaltyUpdate {
 	_u.mutation.SetPublicityStart(v)
@@ -1113,6 +1133,12 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(administrativepenalty.FieldValidUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublishedOn(); ok {
+		_spec.SetField(administrativepenalty.FieldPublishedOn, field.TypeTime, value)
+	}
+	if _u.mutation.PublishedOnCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublishedOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.PublicityStart(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
@@ -1751,6 +1777,26 @@ func (_u *AdministrativePenaltyUpdateOne) ClearValidUntil() *AdministrativePenal
 	return _u
 }
 
+// SetPublishedOn sets the "published_on" field.
+func (_u *AdministrativePenaltyUpdateOne) SetPublishedOn(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetPublishedOn(v)
+	return _u
+}
+
+// SetNillablePublishedOn sets the "published_on" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillablePublishedOn(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetPublishedOn(*v)
+	}
+	return _u
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearPublishedOn() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearPublishedOn()
+	return _u
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (_u *AdministrativePenaltyUpdateOne) SetPublicityStart(v time.Time) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetPublicityStart(v)
@@ -2386,6 +2432,12 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(administrativepenalty.FieldValidUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublishedOn(); ok {
+		_spec.SetField(administrativepenalty.FieldPublishedOn, field.TypeTime, value)
+	}
+	if _u.mutation.PublishedOnCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublishedOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.PublicityStart(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)

@@ -164,6 +164,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldProcedure:                 {Type: field.TypeEnum, Column: administrativepenalty.FieldProcedure},
 			administrativepenalty.FieldDecisionDate:              {Type: field.TypeTime, Column: administrativepenalty.FieldDecisionDate},
 			administrativepenalty.FieldValidUntil:                {Type: field.TypeTime, Column: administrativepenalty.FieldValidUntil},
+			administrativepenalty.FieldPublishedOn:               {Type: field.TypeTime, Column: administrativepenalty.FieldPublishedOn},
 			administrativepenalty.FieldPublicityStart:            {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityStart},
 			administrativepenalty.FieldPublicityMinEnd:           {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityMinEnd},
 			administrativepenalty.FieldPublicityDeadline:         {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityDeadline},
@@ -832,6 +833,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldMinMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
 			publicityrule.FieldMinFrom:             {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
 			publicityrule.FieldMaxMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
+			publicityrule.FieldStartAnchor:         {Type: field.TypeEnum, Column: publicityrule.FieldStartAnchor},
 			publicityrule.FieldRepairable:          {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
@@ -2697,6 +2699,11 @@ func (f *AdministrativePenaltyFilter) WhereDecisionDate(p entql.TimeP) {
 // WhereValidUntil applies the entql time.Time predicate on the valid_until field.
 func (f *AdministrativePenaltyFilter) WhereValidUntil(p entql.TimeP) {
 	f.Where(p.Field(administrativepenalty.FieldValidUntil))
+}
+
+// WherePublishedOn applies the entql time.Time predicate on the published_on field.
+func (f *AdministrativePenaltyFilter) WherePublishedOn(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldPublishedOn))
 }
 
 // WherePublicityStart applies the entql time.Time predicate on the publicity_start field.
@@ -6345,6 +6352,11 @@ func (f *PublicityRuleFilter) WhereMinFrom(p entql.StringP) {
 // WhereMaxMonths applies the entql int predicate on the max_months field.
 func (f *PublicityRuleFilter) WhereMaxMonths(p entql.IntP) {
 	f.Where(p.Field(publicityrule.FieldMaxMonths))
+}
+
+// WhereStartAnchor applies the entql string predicate on the start_anchor field.
+func (f *PublicityRuleFilter) WhereStartAnchor(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldStartAnchor))
 }
 
 // WhereRepairable applies the entql bool predicate on the repairable field.

@@ -570,6 +570,11 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldValidUntil)
 				fieldSeen[administrativepenalty.FieldValidUntil] = struct{}{}
 			}
+		case "publishedOn":
+			if _, ok := fieldSeen[administrativepenalty.FieldPublishedOn]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldPublishedOn)
+				fieldSeen[administrativepenalty.FieldPublishedOn] = struct{}{}
+			}
 		case "publicityStart":
 			if _, ok := fieldSeen[administrativepenalty.FieldPublicityStart]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityStart)
@@ -6386,6 +6391,11 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[publicityrule.FieldMaxMonths]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldMaxMonths)
 				fieldSeen[publicityrule.FieldMaxMonths] = struct{}{}
+			}
+		case "startAnchor":
+			if _, ok := fieldSeen[publicityrule.FieldStartAnchor]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldStartAnchor)
+				fieldSeen[publicityrule.FieldStartAnchor] = struct{}{}
 			}
 		case "repairable":
 			if _, ok := fieldSeen[publicityrule.FieldRepairable]; !ok {

@@ -215,6 +215,7 @@ type CreateAdministrativePenaltyInput struct {
 	Procedure                 *administrativepenalty.Procedure
 	DecisionDate              time.Time
 	ValidUntil                *time.Time
+	PublishedOn               *time.Time
 	AuthorityName             string
 	AuthorityUscc             string
 	DataSourceUnit            string
@@ -286,6 +287,9 @@ func (i *CreateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	if v := i.ValidUntil; v != nil {
 		m.SetValidUntil(*v)
 	}
+	if v := i.PublishedOn; v != nil {
+		m.SetPublishedOn(*v)
+	}
 	m.SetAuthorityName(i.AuthorityName)
 	m.SetAuthorityUscc(i.AuthorityUscc)
 	m.SetDataSourceUnit(i.DataSourceUnit)
@@ -347,6 +351,8 @@ type UpdateAdministrativePenaltyInput struct {
 	DecisionDate                   *time.Time
 	ClearValidUntil                bool
 	ValidUntil                     *time.Time
+	ClearPublishedOn               bool
+	PublishedOn                    *time.Time
 	AuthorityName                  *string
 	AuthorityUscc                  *string
 	DataSourceUnit                 *string
@@ -467,6 +473,12 @@ func (i *UpdateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	}
 	if v := i.ValidUntil; v != nil {
 		m.SetValidUntil(*v)
+	}
+	if i.ClearPublishedOn {
+		m.ClearPublishedOn()
+	}
+	if v := i.PublishedOn; v != nil {
+		m.SetPublishedOn(*v)
 	}
 	if v := i.AuthorityName; v != nil {
 		m.SetAuthorityName(*v)

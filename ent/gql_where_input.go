@@ -1489,6 +1489,18 @@ type AdministrativePenaltyWhereInput struct {
 	ValidUntilIsNil  bool        `json:"validUntilIsNil,omitempty"`
 	ValidUntilNotNil bool        `json:"validUntilNotNil,omitempty"`
 
+	// "published_on" field predicates.
+	PublishedOn       *time.Time  `json:"publishedOn,omitempty"`
+	PublishedOnNEQ    *time.Time  `json:"publishedOnNEQ,omitempty"`
+	PublishedOnIn     []time.Time `json:"publishedOnIn,omitempty"`
+	PublishedOnNotIn  []time.Time `json:"publishedOnNotIn,omitempty"`
+	PublishedOnGT     *time.Time  `json:"publishedOnGT,omitempty"`
+	PublishedOnGTE    *time.Time  `json:"publishedOnGTE,omitempty"`
+	PublishedOnLT     *time.Time  `json:"publishedOnLT,omitempty"`
+	PublishedOnLTE    *time.Time  `json:"publishedOnLTE,omitempty"`
+	PublishedOnIsNil  bool        `json:"publishedOnIsNil,omitempty"`
+	PublishedOnNotNil bool        `json:"publishedOnNotNil,omitempty"`
+
 	// "publicity_start" field predicates.
 	PublicityStart       *time.Time  `json:"publicityStart,omitempty"`
 	PublicityStartNEQ    *time.Time  `json:"publicityStartNEQ,omitempty"`
@@ -2599,6 +2611,36 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.ValidUntilNotNil {
 		predicates = append(predicates, administrativepenalty.ValidUntilNotNil())
+	}
+	if i.PublishedOn != nil {
+		predicates = append(predicates, administrativepenalty.PublishedOnEQ(*i.PublishedOn))
+	}
+	if i.PublishedOnNEQ != nil {
+		predicates = append(predicates, administrativepenalty.PublishedOnNEQ(*i.PublishedOnNEQ))
+	}
+	if len(i.PublishedOnIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublishedOnIn(i.PublishedOnIn...))
+	}
+	if len(i.PublishedOnNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublishedOnNotIn(i.PublishedOnNotIn...))
+	}
+	if i.PublishedOnGT != nil {
+		predicates = append(predicates, administrativepenalty.PublishedOnGT(*i.PublishedOnGT))
+	}
+	if i.PublishedOnGTE != nil {
+		predicates = append(predicates, administrativepenalty.PublishedOnGTE(*i.PublishedOnGTE))
+	}
+	if i.PublishedOnLT != nil {
+		predicates = append(predicates, administrativepenalty.PublishedOnLT(*i.PublishedOnLT))
+	}
+	if i.PublishedOnLTE != nil {
+		predicates = append(predicates, administrativepenalty.PublishedOnLTE(*i.PublishedOnLTE))
+	}
+	if i.PublishedOnIsNil {
+		predicates = append(predicates, administrativepenalty.PublishedOnIsNil())
+	}
+	if i.PublishedOnNotNil {
+		predicates = append(predicates, administrativepenalty.PublishedOnNotNil())
 	}
 	if i.PublicityStart != nil {
 		predicates = append(predicates, administrativepenalty.PublicityStartEQ(*i.PublicityStart))
@@ -14000,6 +14042,14 @@ type PublicityRuleWhereInput struct {
 	MaxMonthsLT    *int  `json:"maxMonthsLT,omitempty"`
 	MaxMonthsLTE   *int  `json:"maxMonthsLTE,omitempty"`
 
+	// "start_anchor" field predicates.
+	StartAnchor       *publicityrule.StartAnchor  `json:"startAnchor,omitempty"`
+	StartAnchorNEQ    *publicityrule.StartAnchor  `json:"startAnchorNEQ,omitempty"`
+	StartAnchorIn     []publicityrule.StartAnchor `json:"startAnchorIn,omitempty"`
+	StartAnchorNotIn  []publicityrule.StartAnchor `json:"startAnchorNotIn,omitempty"`
+	StartAnchorIsNil  bool                        `json:"startAnchorIsNil,omitempty"`
+	StartAnchorNotNil bool                        `json:"startAnchorNotNil,omitempty"`
+
 	// "repairable" field predicates.
 	Repairable    *bool `json:"repairable,omitempty"`
 	RepairableNEQ *bool `json:"repairableNEQ,omitempty"`
@@ -14410,6 +14460,24 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	}
 	if i.MaxMonthsLTE != nil {
 		predicates = append(predicates, publicityrule.MaxMonthsLTE(*i.MaxMonthsLTE))
+	}
+	if i.StartAnchor != nil {
+		predicates = append(predicates, publicityrule.StartAnchorEQ(*i.StartAnchor))
+	}
+	if i.StartAnchorNEQ != nil {
+		predicates = append(predicates, publicityrule.StartAnchorNEQ(*i.StartAnchorNEQ))
+	}
+	if len(i.StartAnchorIn) > 0 {
+		predicates = append(predicates, publicityrule.StartAnchorIn(i.StartAnchorIn...))
+	}
+	if len(i.StartAnchorNotIn) > 0 {
+		predicates = append(predicates, publicityrule.StartAnchorNotIn(i.StartAnchorNotIn...))
+	}
+	if i.StartAnchorIsNil {
+		predicates = append(predicates, publicityrule.StartAnchorIsNil())
+	}
+	if i.StartAnchorNotNil {
+		predicates = append(predicates, publicityrule.StartAnchorNotNil())
 	}
 	if i.Repairable != nil {
 		predicates = append(predicates, publicityrule.RepairableEQ(*i.Repairable))

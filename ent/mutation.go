@@ -3179,6 +3179,7 @@ type AdministrativePenaltyMutation struct {
 	procedure                    *administrativepenalty.Procedure
 	decision_date                *time.Time
 	valid_until                  *time.Time
+	published_on                 *time.Time
 	publicity_start              *time.Time
 	publicity_min_end            *time.Time
 	publicity_deadline           *time.Time
@@ -4812,6 +4813,55 @@ func (m *AdministrativePenaltyMutation) ResetValidUntil() {
 	delete(m.clearedFields, administrativepenalty.FieldValidUntil)
 }
 
+// SetPublishedOn sets the "published_on" field.
+func (m *AdministrativePenaltyMutation) SetPublishedOn(t time.Time) {
+	m.published_on = &t
+}
+
+// PublishedOn returns the value of the "published_on" field in the mutation.
+func (m *AdministrativePenaltyMutation) PublishedOn() (r time.Time, exists bool) {
+	v := m.published_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedOn returns the old "published_on" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldPublishedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedOn: %w", err)
+	}
+	return oldValue.PublishedOn, nil
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (m *AdministrativePenaltyMutation) ClearPublishedOn() {
+	m.published_on = nil
+	m.clearedFields[administrativepenalty.FieldPublishedOn] = struct{}{}
+}
+
+// PublishedOnCleared returns if the "published_on" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) PublishedOnCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldPublishedOn]
+	return ok
+}
+
+// ResetPublishedOn resets all changes to the "published_on" field.
+func (m *AdministrativePenaltyMutation) ResetPublishedOn() {
+	m.published_on = nil
+	delete(m.clearedFields, administrativepenalty.FieldPublishedOn)
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (m *AdministrativePenaltyMutation) SetPublicityStart(t time.Time) {
 	m.publicity_start = &t
@@ -5509,7 +5559,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 47)
+	fields := make([]string, 0, 48)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -5617,6 +5667,9 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	}
 	if m.valid_until != nil {
 		fields = append(fields, administrativepenalty.FieldValidUntil)
+	}
+	if m.published_on != nil {
+		fields = append(fields, administrativepenalty.FieldPublishedOn)
 	}
 	if m.publicity_start != nil {
 		fields = append(fields, administrativepenalty.FieldPublicityStart)
@@ -5731,6 +5784,8 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.DecisionDate()
 	case administrativepenalty.FieldValidUntil:
 		return m.ValidUntil()
+	case administrativepenalty.FieldPublishedOn:
+		return m.PublishedOn()
 	case administrativepenalty.FieldPublicityStart:
 		return m.PublicityStart()
 	case administrativepenalty.FieldPublicityMinEnd:
@@ -5834,6 +5889,8 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldDecisionDate(ctx)
 	case administrativepenalty.FieldValidUntil:
 		return m.OldValidUntil(ctx)
+	case administrativepenalty.FieldPublishedOn:
+		return m.OldPublishedOn(ctx)
 	case administrativepenalty.FieldPublicityStart:
 		return m.OldPublicityStart(ctx)
 	case administrativepenalty.FieldPublicityMinEnd:
@@ -6117,6 +6174,13 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		}
 		m.SetValidUntil(v)
 		return nil
+	case administrativepenalty.FieldPublishedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedOn(v)
+		return nil
 	case administrativepenalty.FieldPublicityStart:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -6272,6 +6336,9 @@ func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativepenalty.FieldValidUntil) {
 		fields = append(fields, administrativepenalty.FieldValidUntil)
 	}
+	if m.FieldCleared(administrativepenalty.FieldPublishedOn) {
+		fields = append(fields, administrativepenalty.FieldPublishedOn)
+	}
 	if m.FieldCleared(administrativepenalty.FieldPublicityStart) {
 		fields = append(fields, administrativepenalty.FieldPublicityStart)
 	}
@@ -6348,6 +6415,9 @@ func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 		return nil
 	case administrativepenalty.FieldValidUntil:
 		m.ClearValidUntil()
+		return nil
+	case administrativepenalty.FieldPublishedOn:
+		m.ClearPublishedOn()
 		return nil
 	case administrativepenalty.FieldPublicityStart:
 		m.ClearPublicityStart()
@@ -6482,6 +6552,9 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldValidUntil:
 		m.ResetValidUntil()
+		return nil
+	case administrativepenalty.FieldPublishedOn:
+		m.ResetPublishedOn()
 		return nil
 	case administrativepenalty.FieldPublicityStart:
 		m.ResetPublicityStart()
@@ -35893,6 +35966,7 @@ type PublicityRuleMutation struct {
 	min_from                 *publicityrule.MinFrom
 	max_months               *int
 	addmax_months            *int
+	start_anchor             *publicityrule.StartAnchor
 	repairable               *bool
 	basis                    *string
 	clearedFields            map[string]struct{}
@@ -36803,6 +36877,55 @@ func (m *PublicityRuleMutation) ResetMaxMonths() {
 	m.addmax_months = nil
 }
 
+// SetStartAnchor sets the "start_anchor" field.
+func (m *PublicityRuleMutation) SetStartAnchor(pa publicityrule.StartAnchor) {
+	m.start_anchor = &pa
+}
+
+// StartAnchor returns the value of the "start_anchor" field in the mutation.
+func (m *PublicityRuleMutation) StartAnchor() (r publicityrule.StartAnchor, exists bool) {
+	v := m.start_anchor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartAnchor returns the old "start_anchor" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldStartAnchor(ctx context.Context) (v *publicityrule.StartAnchor, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartAnchor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartAnchor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartAnchor: %w", err)
+	}
+	return oldValue.StartAnchor, nil
+}
+
+// ClearStartAnchor clears the value of the "start_anchor" field.
+func (m *PublicityRuleMutation) ClearStartAnchor() {
+	m.start_anchor = nil
+	m.clearedFields[publicityrule.FieldStartAnchor] = struct{}{}
+}
+
+// StartAnchorCleared returns if the "start_anchor" field was cleared in this mutation.
+func (m *PublicityRuleMutation) StartAnchorCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldStartAnchor]
+	return ok
+}
+
+// ResetStartAnchor resets all changes to the "start_anchor" field.
+func (m *PublicityRuleMutation) ResetStartAnchor() {
+	m.start_anchor = nil
+	delete(m.clearedFields, publicityrule.FieldStartAnchor)
+}
+
 // SetRepairable sets the "repairable" field.
 func (m *PublicityRuleMutation) SetRepairable(b bool) {
 	m.repairable = &b
@@ -36922,7 +37045,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -36974,6 +37097,9 @@ func (m *PublicityRuleMutation) Fields() []string {
 	if m.max_months != nil {
 		fields = append(fields, publicityrule.FieldMaxMonths)
 	}
+	if m.start_anchor != nil {
+		fields = append(fields, publicityrule.FieldStartAnchor)
+	}
 	if m.repairable != nil {
 		fields = append(fields, publicityrule.FieldRepairable)
 	}
@@ -37022,6 +37148,8 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.MinFrom()
 	case publicityrule.FieldMaxMonths:
 		return m.MaxMonths()
+	case publicityrule.FieldStartAnchor:
+		return m.StartAnchor()
 	case publicityrule.FieldRepairable:
 		return m.Repairable()
 	case publicityrule.FieldBasis:
@@ -37069,6 +37197,8 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldMinFrom(ctx)
 	case publicityrule.FieldMaxMonths:
 		return m.OldMaxMonths(ctx)
+	case publicityrule.FieldStartAnchor:
+		return m.OldStartAnchor(ctx)
 	case publicityrule.FieldRepairable:
 		return m.OldRepairable(ctx)
 	case publicityrule.FieldBasis:
@@ -37201,6 +37331,13 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMaxMonths(v)
 		return nil
+	case publicityrule.FieldStartAnchor:
+		v, ok := value.(publicityrule.StartAnchor)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartAnchor(v)
+		return nil
 	case publicityrule.FieldRepairable:
 		v, ok := value.(bool)
 		if !ok {
@@ -37296,6 +37433,9 @@ func (m *PublicityRuleMutation) ClearedFields() []string {
 	if m.FieldCleared(publicityrule.FieldCommitmentKind) {
 		fields = append(fields, publicityrule.FieldCommitmentKind)
 	}
+	if m.FieldCleared(publicityrule.FieldStartAnchor) {
+		fields = append(fields, publicityrule.FieldStartAnchor)
+	}
 	if m.FieldCleared(publicityrule.FieldBasis) {
 		fields = append(fields, publicityrule.FieldBasis)
 	}
@@ -37336,6 +37476,9 @@ func (m *PublicityRuleMutation) ClearField(name string) error {
 		return nil
 	case publicityrule.FieldCommitmentKind:
 		m.ClearCommitmentKind()
+		return nil
+	case publicityrule.FieldStartAnchor:
+		m.ClearStartAnchor()
 		return nil
 	case publicityrule.FieldBasis:
 		m.ClearBasis()
@@ -37398,6 +37541,9 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldMaxMonths:
 		m.ResetMaxMonths()
+		return nil
+	case publicityrule.FieldStartAnchor:
+		m.ResetStartAnchor()
 		return nil
 	case publicityrule.FieldRepairable:
 		m.ResetRepairable()

@@ -54,6 +54,8 @@ type PublicityRule struct {
 	MinFrom publicityrule.MinFrom `json:"min_from,omitempty"`
 	// Maximum publicity, after which it stops automatically, in months.
 	MaxMonths int `json:"max_months,omitempty"`
+	// Where a penalty's window counts from: DECISION_DATE (527号, Order 58, Order 36); PUBLICATION_DATE, the day published (SAMR Order 45: 自公示之日起), the decision date when the penalty gives none. Empty counts as DECISION_DATE (rows loaded before the column).
+	StartAnchor *publicityrule.StartAnchor `json:"start_anchor,omitempty"`
 	// Whether repair can end publicity early.
 	Repairable bool `json:"repairable,omitempty"`
 	// Legal basis of the rule.
@@ -74,7 +76,7 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
 			values[i] = new(sql.NullInt64)
-		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldCommitmentKind, publicityrule.FieldMinFrom, publicityrule.FieldBasis:
+		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldCommitmentKind, publicityrule.FieldMinFrom, publicityrule.FieldStartAnchor, publicityrule.FieldBasis:
 			values[i] = new(sql.NullString)
 		case publicityrule.FieldEffectiveFrom, publicityrule.FieldEffectiveTo:
 			values[i] = new(sql.NullTime)
@@ -209,6 +211,13 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MaxMonths = int(value.Int64)
 			}
+		case publicityrule.FieldStartAnchor:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field start_anchor", values[i])
+			} else if value.Valid {
+				_m.StartAnchor = new(publicityrule.StartAnchor)
+				*_m.StartAnchor = publicityrule.StartAnchor(value.String)
+			}
 		case publicityrule.FieldRepairable:
 			if value, ok := values[i].(*sql.NullBool); !ok {
 				return fmt.Errorf("unexpected type %T for field repairable", values[i])
@@ -311,6 +320,11 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("max_months=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MaxMonths))
+	builder.WriteString(", ")
+	if v := _m.StartAnchor; v != nil {
+		builder.WriteString("start_anchor=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("repairable=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Repairable))

@@ -198,6 +198,20 @@ func (_c *PublicityRuleCreate) SetMaxMonths(v int) *PublicityRuleCreate {
 	return _c
 }
 
+// SetStartAnchor sets the "start_anchor" field.
+func (_c *PublicityRuleCreate) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleCreate {
+	_c.mutation.SetStartAnchor(v)
+	return _c
+}
+
+// SetNillableStartAnchor sets the "start_anchor" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableStartAnchor(v *publicityrule.StartAnchor) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetStartAnchor(*v)
+	}
+	return _c
+}
+
 // SetRepairable sets the "repairable" field.
 func (_c *PublicityRuleCreate) SetRepairable(v bool) *PublicityRuleCreate {
 	_c.mutation.SetRepairable(v)
@@ -355,6 +369,11 @@ func (_c *PublicityRuleCreate) check() error {
 			return &ValidationError{Name: "max_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.max_months": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.StartAnchor(); ok {
+		if err := publicityrule.StartAnchorValidator(v); err != nil {
+			return &ValidationError{Name: "start_anchor", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.start_anchor": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Repairable(); !ok {
 		return &ValidationError{Name: "repairable", err: errors.New(`ent: missing required field "PublicityRule.repairable"`)}
 	}
@@ -457,6 +476,10 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.MaxMonths(); ok {
 		_spec.SetField(publicityrule.FieldMaxMonths, field.TypeInt, value)
 		_node.MaxMonths = value
+	}
+	if value, ok := _c.mutation.StartAnchor(); ok {
+		_spec.SetField(publicityrule.FieldStartAnchor, field.TypeEnum, value)
+		_node.StartAnchor = &value
 	}
 	if value, ok := _c.mutation.Repairable(); ok {
 		_spec.SetField(publicityrule.FieldRepairable, field.TypeBool, value)
@@ -779,6 +802,24 @@ func (u *PublicityRuleUpsert) UpdateMaxMonths() *PublicityRuleUpsert {
 // AddMaxMonths adds v to the "max_months" field.
 func (u *PublicityRuleUpsert) AddMaxMonths(v int) *PublicityRuleUpsert {
 	u.Add(publicityrule.FieldMaxMonths, v)
+	return u
+}
+
+// SetStartAnchor sets the "start_anchor" field.
+func (u *PublicityRuleUpsert) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldStartAnchor, v)
+	return u
+}
+
+// UpdateStartAnchor sets the "start_anchor" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateStartAnchor() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldStartAnchor)
+	return u
+}
+
+// ClearStartAnchor clears the value of the "start_anchor" field.
+func (u *PublicityRuleUpsert) ClearStartAnchor() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldStartAnchor)
 	return u
 }
 
@@ -1157,6 +1198,27 @@ func (u *PublicityRuleUpsertOne) AddMaxMonths(v int) *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) UpdateMaxMonths() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateMaxMonths()
+	})
+}
+
+// SetStartAnchor sets the "start_anchor" field.
+func (u *PublicityRuleUpsertOne) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetStartAnchor(v)
+	})
+}
+
+// UpdateStartAnchor sets the "start_anchor" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateStartAnchor() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateStartAnchor()
+	})
+}
+
+// ClearStartAnchor clears the value of the "start_anchor" field.
+func (u *PublicityRuleUpsertOne) ClearStartAnchor() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearStartAnchor()
 	})
 }
 
@@ -1704,6 +1766,27 @@ func (u *PublicityRuleUpsertBulk) AddMaxMonths(v int) *PublicityRuleUpsertBulk {
 func (u *PublicityRuleUpsertBulk) UpdateMaxMonths() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateMaxMonths()
+	})
+}
+
+// SetStartAnchor sets the "start_anchor" field.
+func (u *PublicityRuleUpsertBulk) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetStartAnchor(v)
+	})
+}
+
+// UpdateStartAnchor sets the "start_anchor" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateStartAnchor() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateStartAnchor()
+	})
+}
+
+// ClearStartAnchor clears the value of the "start_anchor" field.
+func (u *PublicityRuleUpsertBulk) ClearStartAnchor() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearStartAnchor()
 	})
 }
 

@@ -326,6 +326,26 @@ func (_u *PublicityRuleUpdate) AddMaxMonths(v int) *PublicityRuleUpdate {
 	return _u
 }
 
+// SetStartAnchor sets the "start_anchor" field.
+func (_u *PublicityRuleUpdate) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpdate {
+	_u.mutation.SetStartAnchor(v)
+	return _u
+}
+
+// SetNillableStartAnchor sets the "start_anchor" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableStartAnchor(v *publicityrule.StartAnchor) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetStartAnchor(*v)
+	}
+	return _u
+}
+
+// ClearStartAnchor clears the value of the "start_anchor" field.
+func (_u *PublicityRuleUpdate) ClearStartAnchor() *PublicityRuleUpdate {
+	_u.mutation.ClearStartAnchor()
+	return _u
+}
+
 // SetRepairable sets the "repairable" field.
 func (_u *PublicityRuleUpdate) SetRepairable(v bool) *PublicityRuleUpdate {
 	_u.mutation.SetRepairable(v)
@@ -432,6 +452,11 @@ func (_u *PublicityRuleUpdate) check() error {
 	if v, ok := _u.mutation.MaxMonths(); ok {
 		if err := publicityrule.MaxMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "max_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.max_months": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StartAnchor(); ok {
+		if err := publicityrule.StartAnchorValidator(v); err != nil {
+			return &ValidationError{Name: "start_anchor", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.start_anchor": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Basis(); ok {
@@ -555,6 +580,12 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.AddedMaxMonths(); ok {
 		_spec.AddField(publicityrule.FieldMaxMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.StartAnchor(); ok {
+		_spec.SetField(publicityrule.FieldStartAnchor, field.TypeEnum, value)
+	}
+	if _u.mutation.StartAnchorCleared() {
+		_spec.ClearField(publicityrule.FieldStartAnchor, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Repairable(); ok {
 		_spec.SetField(publicityrule.FieldRepairable, field.TypeBool, value)
@@ -881,6 +912,26 @@ func (_u *PublicityRuleUpdateOne) AddMaxMonths(v int) *PublicityRuleUpdateOne {
 	return _u
 }
 
+// SetStartAnchor sets the "start_anchor" field.
+func (_u *PublicityRuleUpdateOne) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpdateOne {
+	_u.mutation.SetStartAnchor(v)
+	return _u
+}
+
+// SetNillableStartAnchor sets the "start_anchor" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableStartAnchor(v *publicityrule.StartAnchor) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetStartAnchor(*v)
+	}
+	return _u
+}
+
+// ClearStartAnchor clears the value of the "start_anchor" field.
+func (_u *PublicityRuleUpdateOne) ClearStartAnchor() *PublicityRuleUpdateOne {
+	_u.mutation.ClearStartAnchor()
+	return _u
+}
+
 // SetRepairable sets the "repairable" field.
 func (_u *PublicityRuleUpdateOne) SetRepairable(v bool) *PublicityRuleUpdateOne {
 	_u.mutation.SetRepairable(v)
@@ -1000,6 +1051,11 @@ func (_u *PublicityRuleUpdateOne) check() error {
 	if v, ok := _u.mutation.MaxMonths(); ok {
 		if err := publicityrule.MaxMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "max_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.max_months": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StartAnchor(); ok {
+		if err := publicityrule.StartAnchorValidator(v); err != nil {
+			return &ValidationError{Name: "start_anchor", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.start_anchor": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Basis(); ok {
@@ -1140,6 +1196,12 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if value, ok := _u.mutation.AddedMaxMonths(); ok {
 		_spec.AddField(publicityrule.FieldMaxMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.StartAnchor(); ok {
+		_spec.SetField(publicityrule.FieldStartAnchor, field.TypeEnum, value)
+	}
+	if _u.mutation.StartAnchorCleared() {
+		_spec.ClearField(publicityrule.FieldStartAnchor, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Repairable(); ok {
 		_spec.SetField(publicityrule.FieldRepairable, field.TypeBool, value)

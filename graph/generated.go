@@ -171,6 +171,7 @@ type ComplexityRoot struct {
 		PublicityRuleSet          func(childComplexity int) int
 		PublicityStart            func(childComplexity int) int
 		PublicityStoppedOn        func(childComplexity int) int
+		PublishedOn               func(childComplexity int) int
 		RegistrationNo            func(childComplexity int) int
 		Remark                    func(childComplexity int) int
 		RepairApplications        func(childComplexity int) int
@@ -1103,6 +1104,7 @@ type ComplexityRoot struct {
 		RuleSet             func(childComplexity int) int
 		Sector              func(childComplexity int) int
 		Severity            func(childComplexity int) int
+		StartAnchor         func(childComplexity int) int
 	}
 
 	PublicityRuleConnection struct {
@@ -2069,6 +2071,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.PublicityStoppedOn(childComplexity), true
+	case "AdministrativePenalty.publishedOn":
+		if e.ComplexityRoot.AdministrativePenalty.PublishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.PublishedOn(childComplexity), true
 	case "AdministrativePenalty.registrationNo":
 		if e.ComplexityRoot.AdministrativePenalty.RegistrationNo == nil {
 			break
@@ -6515,6 +6523,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.Severity(childComplexity), true
+	case "PublicityRule.startAnchor":
+		if e.ComplexityRoot.PublicityRule.StartAnchor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.StartAnchor(childComplexity), true
 
 	case "PublicityRuleConnection.edges":
 		if e.ComplexityRoot.PublicityRuleConnection.Edges == nil {
@@ -8610,6 +8624,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_decisionDate(ctx, field)
 	case "validUntil":
 		return ec.fieldContext_AdministrativePenalty_validUntil(ctx, field)
+	case "publishedOn":
+		return ec.fieldContext_AdministrativePenalty_publishedOn(ctx, field)
 	case "publicityStart":
 		return ec.fieldContext_AdministrativePenalty_publicityStart(ctx, field)
 	case "publicityMinEnd":
@@ -10378,6 +10394,8 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_minFrom(ctx, field)
 	case "maxMonths":
 		return ec.fieldContext_PublicityRule_maxMonths(ctx, field)
+	case "startAnchor":
+		return ec.fieldContext_PublicityRule_startAnchor(ctx, field)
 	case "repairable":
 		return ec.fieldContext_PublicityRule_repairable(ctx, field)
 	case "basis":
@@ -16797,6 +16815,29 @@ func (ec *executionContext) _AdministrativePenalty_validUntil(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AdministrativePenalty_publishedOn(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
 }
 
@@ -35528,6 +35569,29 @@ func (ec *executionContext) fieldContext_PublicityRule_maxMonths(_ context.Conte
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Int")
 }
 
+func (ec *executionContext) _PublicityRule_startAnchor(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_startAnchor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartAnchor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *publicityrule.StartAnchor) graphql.Marshaler {
+			return ec.marshalOPublicityRuleStartAnchor2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_startAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "PublicityRuleStartAnchor")
+}
+
 func (ec *executionContext) _PublicityRule_repairable(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -45435,7 +45499,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publishedOn", "publishedOnNEQ", "publishedOnIn", "publishedOnNotIn", "publishedOnGT", "publishedOnGTE", "publishedOnLT", "publishedOnLTE", "publishedOnIsNil", "publishedOnNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -47528,6 +47592,76 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.ValidUntilNotNil = data
+		case "publishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOn = data
+		case "publishedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnNEQ = data
+		case "publishedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnIn = data
+		case "publishedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnNotIn = data
+		case "publishedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnGT = data
+		case "publishedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnGTE = data
+		case "publishedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnLT = data
+		case "publishedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnLTE = data
+		case "publishedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnIsNil = data
+		case "publishedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnNotNil = data
 		case "publicityStart":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStart"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -49583,7 +49717,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "domain", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "domain", "procedure", "decisionDate", "validUntil", "publishedOn", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -49779,6 +49913,13 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.ValidUntil = data
+		case "publishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOn = data
 		case "authorityName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorityName"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -67027,7 +67168,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "commitmentKind", "commitmentKindNEQ", "commitmentKindIn", "commitmentKindNotIn", "commitmentKindIsNil", "commitmentKindNotNil", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "commitmentKind", "commitmentKindNEQ", "commitmentKindIn", "commitmentKindNotIn", "commitmentKindIsNil", "commitmentKindNotNil", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "startAnchor", "startAnchorNEQ", "startAnchorIn", "startAnchorNotIn", "startAnchorIsNil", "startAnchorNotNil", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -67797,6 +67938,48 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.MaxMonthsLTE = data
+		case "startAnchor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchor"))
+			data, err := ec.unmarshalOPublicityRuleStartAnchor2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartAnchor = data
+		case "startAnchorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchorNEQ"))
+			data, err := ec.unmarshalOPublicityRuleStartAnchor2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartAnchorNEQ = data
+		case "startAnchorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchorIn"))
+			data, err := ec.unmarshalOPublicityRuleStartAnchor2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartAnchorIn = data
+		case "startAnchorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchorNotIn"))
+			data, err := ec.unmarshalOPublicityRuleStartAnchor2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartAnchorNotIn = data
+		case "startAnchorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartAnchorIsNil = data
+		case "startAnchorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartAnchorNotNil = data
 		case "repairable":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairable"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -75201,7 +75384,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "publishedOn", "clearPublishedOn", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -75460,6 +75643,20 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.ClearValidUntil = data
+		case "publishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOn = data
+		case "clearPublishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearPublishedOn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearPublishedOn = data
 		case "authorityName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorityName"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -77330,6 +77527,11 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			}
 		case "validUntil":
 			out.Values[i] = ec._AdministrativePenalty_validUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedOn":
+			out.Values[i] = ec._AdministrativePenalty_publishedOn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -83333,6 +83535,11 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "startAnchor":
+			out.Values[i] = ec._PublicityRule_startAnchor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "repairable":
 			out.Values[i] = ec._PublicityRule_repairable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -88366,6 +88573,16 @@ func (ec *executionContext) marshalNPublicityRuleSeverity2githubᚗcomᚋcreditg
 	return v
 }
 
+func (ec *executionContext) unmarshalNPublicityRuleStartAnchor2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx context.Context, v any) (publicityrule.StartAnchor, error) {
+	var res publicityrule.StartAnchor
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublicityRuleStartAnchor2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx context.Context, sel ast.SelectionSet, v publicityrule.StartAnchor) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx context.Context, v any) (*ent.PublicityRuleWhereInput, error) {
 	res, err := ec.unmarshalInputPublicityRuleWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -92256,6 +92473,58 @@ func (ec *executionContext) unmarshalOPublicityRuleSeverity2ᚖgithubᚗcomᚋcr
 }
 
 func (ec *executionContext) marshalOPublicityRuleSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *publicityrule.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleStartAnchor2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchorᚄ(ctx context.Context, v any) ([]publicityrule.StartAnchor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]publicityrule.StartAnchor, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPublicityRuleStartAnchor2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPublicityRuleStartAnchor2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchorᚄ(ctx context.Context, sel ast.SelectionSet, v []publicityrule.StartAnchor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicityRuleStartAnchor2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleStartAnchor2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx context.Context, v any) (*publicityrule.StartAnchor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(publicityrule.StartAnchor)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicityRuleStartAnchor2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx context.Context, sel ast.SelectionSet, v *publicityrule.StartAnchor) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

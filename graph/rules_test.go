@@ -103,6 +103,29 @@ func TestMarketPenaltiesFollowSAMROrder45(t *testing.T) {
 				want{"SAMR-ORDER-45", "GENERAL", "", "", true}},
 			{"another sector's warning: the national rules", "environment-320000", map[string]any{"penaltyCategories": []string{"WARNING"}},
 				want{"NDRC-ORDER-36", "GENERAL", "2026-08-01", "2027-05-01", true}},
+			// Order 45 counts from publication (art. 13, 自公示之日起); the national rules from the
+			// decision, whenever the penalty was published.
+			{"published 19 days after the decision: 3 years and 6 months from publication", "market-320500",
+				map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "5", "publishedOn": "2026-05-20"},
+				want{"SAMR-ORDER-45", "GENERAL", "2026-11-20", "2029-05-20", true}},
+			{"a low fine published at the month's end: 3 months from publication", "market-320500",
+				map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "0.5", "publishedOn": "2026-05-31"},
+				want{"SAMR-ORDER-45", "GENERAL", "2026-08-31", "2026-08-31", false}},
+			{"published on the decision day: as the decision", "market-320500",
+				map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "5", "publishedOn": "2026-05-01"},
+				want{"SAMR-ORDER-45", "GENERAL", "2026-11-01", "2029-05-01", true}},
+			{"a food licence revoked, published later: 527号 counts from the decision", "market-320500",
+				map[string]any{"penaltyCategories": []string{"REVOKE_LICENCE"}, "domain": "FOOD_DRUG", "publishedOn": "2026-05-20"},
+				want{"NDRC-527-2019-SPECIFIED", "SERIOUS", "2029-05-01", "2029-05-01", false}},
+			{"employment restricted 5 years, published later: its period", "market-320500",
+				map[string]any{"penaltyCategories": []string{"RESTRICT_EMPLOYMENT"}, "validUntil": "2031-05-01", "publishedOn": "2026-05-20"},
+				want{"SAMR-ORDER-45", "GENERAL", "2031-05-01", "2031-05-01", false}},
+			{"employment restricted 3 years, published later: 3 years from publication", "market-320500",
+				map[string]any{"penaltyCategories": []string{"RESTRICT_EMPLOYMENT"}, "validUntil": "2029-05-01", "publishedOn": "2026-05-20"},
+				want{"SAMR-ORDER-45", "GENERAL", "2029-05-20", "2029-05-20", false}},
+			{"another sector's penalty published later: the national rules count from the decision", "environment-320000",
+				map[string]any{"penaltyCategories": []string{"WARNING"}, "publishedOn": "2026-05-20"},
+				want{"NDRC-ORDER-36", "GENERAL", "2026-08-01", "2027-05-01", true}},
 		} {
 			in := penaltyInput(env, tt.dep, fmt.Sprintf("O45-%d", i))
 			p := in["in"].(map[string]any)
@@ -126,6 +149,39 @@ func TestMarketPenaltiesFollowSAMROrder45(t *testing.T) {
 			got := want{o.PublicityRuleSet, o.Severity, deref(o.PublicityMinEnd), deref(o.PublicityDeadline), o.Repairable}
 			if got != tt.want {
 				t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+			}
+		}
+		// A publication date is a day from the decision to today, named when it is not; a
+		// correction of it moves the window, and taking it away counts from the decision again.
+		for _, bad := range []string{"2026-04-30", todayMinus(-1)} {
+			in := penaltyInput(env, "market-320500", "O45-BAD-"+bad)
+			in["in"].(map[string]any)["publishedOn"] = bad
+			env.as("demo-market-clerk").wantError(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`,
+				in, "BAD_USER_INPUT", "publishedOn")
+		}
+		if n := env.count("administrative_penalties", "source_record_id LIKE 'O45-BAD-%'"); n != 0 {
+			t.Errorf("%d penalties with a bad publication date were written", n)
+		}
+		id := sqlStrings(t, env, "SELECT CAST(id AS CHAR) FROM administrative_penalties WHERE source_record_id = 'O45-3'")
+		if len(id) != 1 {
+			t.Fatalf("penalty O45-3: %v", id)
+		}
+		const correct = `mutation($id: ID!, $in: UpdateAdministrativePenaltyInput!) { updateAdministrativePenalty(id: $id, input: $in) {
+			publicityMinEnd publicityDeadline } }`
+		for _, c := range []struct {
+			in             map[string]any
+			minEnd, maxEnd string
+		}{
+			{map[string]any{"publishedOn": "2026-06-10"}, "2026-12-10", "2029-06-10"},
+			{map[string]any{"fineAmount": "2"}, "2026-12-10", "2029-06-10"},
+			{map[string]any{"clearPublishedOn": true}, "2026-11-01", "2029-05-01"},
+		} {
+			var u struct {
+				UpdateAdministrativePenalty struct{ PublicityMinEnd, PublicityDeadline string }
+			}
+			env.as("demo-market-clerk").mustData(correct, map[string]any{"id": id[0], "in": c.in}, &u)
+			if w := u.UpdateAdministrativePenalty; w.PublicityMinEnd != c.minEnd || w.PublicityDeadline != c.maxEnd {
+				t.Errorf("after %v: window %s – %s, want %s – %s", c.in, w.PublicityMinEnd, w.PublicityDeadline, c.minEnd, c.maxEnd)
 			}
 		}
 		// An unpublished penalty is invisible to the public; a published one is not.

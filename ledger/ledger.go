@@ -67,7 +67,7 @@ func (e *Engine) Register(c *gen.Client) {
 	c.Department.Use(departmentIdentity)
 	c.NaturalPerson.Use(e.naturalPerson)
 	c.EntityRole.Use(e.entityRole, e.roleMeasures)
-	c.AdministrativePenalty.Use(once(finders.penalty), e.record(recordRules{pastDates: []string{"decision_date"},
+	c.AdministrativePenalty.Use(once(finders.penalty), e.record(recordRules{pastDates: []string{"decision_date", "published_on"},
 		amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: e.penaltyRules, evaluates: true}),
 		e.recordEvents(vocab.RecordPenalty))
 	c.AdministrativeLicense.Use(once(finders.licence), e.record(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules}),
@@ -149,7 +149,7 @@ func after[T any](ctx context.Context, m ent.Mutation, field string) (T, bool, e
 // start. One hook (periodOrder) applies them to every write, so a period is declared here once;
 // the tests read this table (Periods) to try each one.
 var periods = map[string][][2]string{
-	gen.TypeAdministrativePenalty: {{"decision_date", "valid_until"}},
+	gen.TypeAdministrativePenalty: {{"decision_date", "valid_until"}, {"decision_date", "published_on"}},
 	gen.TypeAdministrativeLicense: {{"valid_from", "valid_to"}},
 	gen.TypeListEntry: {{"listed_on", "planned_end_on"}, {"listed_on", "removed_on"}, {"listed_on", "measures_end_on"},
 		{"listed_on", "obligations_met_on"}},

@@ -366,9 +366,12 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 	procedure, okProc := m.Procedure()
 	fine, okFine := m.FineAmount()
 	validUntil, okValid := m.ValidUntil()
+	published, okPublished := m.PublishedOn()
 	clearedFine := m.FieldCleared("fine_amount")
 	clearedValid := m.FieldCleared("valid_until")
-	if !okDate && !okSev && !okCats && !okDomain && !okProc && !okFine && !okValid && !clearedFine && !clearedValid {
+	clearedPublished := m.FieldCleared("published_on")
+	if !okDate && !okSev && !okCats && !okDomain && !okProc && !okFine && !okValid && !okPublished &&
+		!clearedFine && !clearedValid && !clearedPublished {
 		return nil
 	}
 	sector, _ := m.Sector()
@@ -378,6 +381,9 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 	}
 	if okValid {
 		p.ValidUntil = &validUntil
+	}
+	if okPublished {
+		p.Published = &published
 	}
 	if !m.Op().Is(ent.OpCreate) {
 		// The stored values the update leaves, from the row as committed (currentOld), not a
@@ -422,6 +428,11 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 		}
 		if !okValid && !clearedValid {
 			if p.ValidUntil, err = m.OldValidUntil(ctx); err != nil {
+				return err
+			}
+		}
+		if !okPublished && !clearedPublished {
+			if p.Published, err = m.OldPublishedOn(ctx); err != nil {
 				return err
 			}
 		}

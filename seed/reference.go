@@ -73,6 +73,9 @@ var classRuleRows = []struct {
 // for suspension, restriction, downgrading or revocation; a restriction longer than 3 years is
 // published for its period. The low-fine limit is the province's: 1 (10,000 CNY) here is a
 // configurable default [R], not a verified Jiangsu figure.
+// samrRuleSet names SAMR Order 45's publicity rules.
+const samrRuleSet = "SAMR-ORDER-45"
+
 var samrRows = []struct {
 	severity            string
 	categories, domains []string
@@ -164,12 +167,20 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 		return err
 	}
 	if n > 0 {
+		// A database loaded before anchors were data has SAMR Order 45's rows without theirs:
+		// Order 45 counts from publication (art. 13, 自公示之日起). Rows given an anchor are
+		// left as they are.
+		if err := c.PublicityRule.Update().Where(publicityrule.RuleSet(samrRuleSet), publicityrule.StartAnchorIsNil()).
+			SetStartAnchor(publicityrule.StartAnchorPUBLICATION_DATE).Exec(ctx); err != nil {
+			return fmt.Errorf("anchoring SAMR Order 45's publicity rules: %w", err)
+		}
 		return commitmentRules(ctx, c)
 	}
 	bulk := make([]*ent.PublicityRuleCreate, 0, len(publicityRuleRows))
 	for _, r := range publicityRuleRows {
 		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(publicityrule.Severity(r.severity)).
-			SetMinMonths(r.min).SetMaxMonths(r.max).SetRepairable(r.repairable).SetBasis(r.basis)
+			SetMinMonths(r.min).SetMaxMonths(r.max).SetRepairable(r.repairable).SetBasis(r.basis).
+			SetStartAnchor(publicityrule.StartAnchorDECISION_DATE)
 		if r.to != "" {
 			b.SetEffectiveTo(day(r.to))
 		}
@@ -178,14 +189,15 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	for _, r := range classRuleRows {
 		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(publicityrule.Severity(r.severity)).
 			SetPenaltyCategories(r.categories).SetDomains(r.domains).SetMinMonths(r.min).SetMaxMonths(r.max).
-			SetRepairable(r.repairable).SetBasis(r.basis)
+			SetRepairable(r.repairable).SetBasis(r.basis).SetStartAnchor(publicityrule.StartAnchorDECISION_DATE)
 		if r.to != "" {
 			b.SetEffectiveTo(day(r.to))
 		}
 		bulk = append(bulk, b)
 	}
 	for _, r := range samrRows {
-		b := c.PublicityRule.Create().SetRuleSet("SAMR-ORDER-45").SetEffectiveFrom(day("2021-09-01")).SetSector(vocab.Market).
+		b := c.PublicityRule.Create().SetRuleSet(samrRuleSet).SetEffectiveFrom(day("2021-09-01")).SetSector(vocab.Market).
+			SetStartAnchor(publicityrule.StartAnchorPUBLICATION_DATE).
 			SetSeverity(publicityrule.Severity(r.severity)).SetPenaltyCategories(r.categories).SetDomains(r.domains).SetCategoriesOnly(r.only).
 			SetProcedures(r.procedures).SetPublished(r.published).SetMinMonths(r.min).SetMaxMonths(r.max).
 			SetRepairable(r.repairable).SetExtendsToValidUntil(r.extends).SetBasis(r.basis)

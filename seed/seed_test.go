@@ -10,6 +10,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -171,6 +172,66 @@ func TestReferenceAddsOnlyMissingScales(t *testing.T) {
 		}
 		if n := count(vocab.ScaleRepairWaivers); n != waivers {
 			t.Errorf("a scale with rows went from %d to %d versions", waivers, n)
+		}
+	})
+}
+
+// SAMR Order 45 counts a penalty's window from its publication (art. 13): the reference data
+// anchor its rows there and every other penalty rule at the decision. A database loaded before
+// anchors were data gets Order 45's on the next start; a row the office anchored itself keeps
+// its anchor, and no other rule set is touched.
+func TestReferenceAnchorsOrder45AtPublication(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		anchors := func() map[string]map[string]int {
+			rows, err := db.Client.PublicityRule.Query().Where(publicityrule.Or(publicityrule.ListTypeIsNil(), publicityrule.ListTypeEQ("")), publicityrule.CommitmentKindIsNil()).All(ctx)
+			if err != nil || len(rows) == 0 {
+				t.Fatalf("penalty rules: %d, %v", len(rows), err)
+			}
+			out := map[string]map[string]int{}
+			for _, r := range rows {
+				a := "none"
+				if r.StartAnchor != nil {
+					a = string(*r.StartAnchor)
+				}
+				if out[r.RuleSet] == nil {
+					out[r.RuleSet] = map[string]int{}
+				}
+				out[r.RuleSet][a]++
+			}
+			return out
+		}
+		for set, n := range anchors() {
+			want := "DECISION_DATE"
+			if set == "SAMR-ORDER-45" {
+				want = "PUBLICATION_DATE"
+			}
+			if len(n) != 1 || n[want] == 0 {
+				t.Errorf("loaded: %s's rules are anchored %v, want all %s", set, n, want)
+			}
+		}
+		// As loaded before the column: no anchors; then one Order 45 row anchored by the office.
+		if _, err := db.SQL.Exec("UPDATE publicity_rules SET start_anchor = NULL"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL.Exec(`UPDATE publicity_rules SET start_anchor = 'DECISION_DATE' WHERE id = (SELECT id FROM
+			(SELECT MIN(id) AS id FROM publicity_rules WHERE rule_set = 'SAMR-ORDER-45') m)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		for set, n := range anchors() {
+			switch {
+			case set == "SAMR-ORDER-45" && (len(n) != 2 || n["DECISION_DATE"] != 1 || n["PUBLICATION_DATE"] == 0):
+				t.Errorf("upgraded: Order 45's rules are anchored %v, want the office's one at the decision and the rest at publication", n)
+			case set != "SAMR-ORDER-45" && (len(n) != 1 || n["none"] == 0):
+				t.Errorf("upgraded: %s's rules are anchored %v, want them left as they were", set, n)
+			}
 		}
 	})
 }

@@ -92,6 +92,8 @@ const (
 	FieldDecisionDate = "decision_date"
 	// FieldValidUntil holds the string denoting the valid_until field in the database.
 	FieldValidUntil = "valid_until"
+	// FieldPublishedOn holds the string denoting the published_on field in the database.
+	FieldPublishedOn = "published_on"
 	// FieldPublicityStart holds the string denoting the publicity_start field in the database.
 	FieldPublicityStart = "publicity_start"
 	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
@@ -202,6 +204,7 @@ var Columns = []string{
 	FieldProcedure,
 	FieldDecisionDate,
 	FieldValidUntil,
+	FieldPublishedOn,
 	FieldPublicityStart,
 	FieldPublicityMinEnd,
 	FieldPublicityDeadline,
@@ -587,6 +590,11 @@ func ByDecisionDate(opts ...sql.OrderTermOption) OrderOption {
 // ByValidUntil orders the results by the valid_until field.
 func ByValidUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldValidUntil, opts...).ToFunc()
+}
+
+// ByPublishedOn orders the results by the published_on field.
+func ByPublishedOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublishedOn, opts...).ToFunc()
 }
 
 // ByPublicityStart orders the results by the publicity_start field.

@@ -202,6 +202,11 @@ func ValidUntil(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldValidUntil, v))
 }
 
+// PublishedOn applies equality check predicate on the "published_on" field. It's identical to PublishedOnEQ.
+func PublishedOn(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublishedOn, v))
+}
+
 // PublicityStart applies equality check predicate on the "publicity_start" field. It's identical to PublicityStartEQ.
 func PublicityStart(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStart, v))
@@ -1990,6 +1995,56 @@ func ValidUntilIsNil() predicate.AdministrativePenalty {
 // ValidUntilNotNil applies the NotNil predicate on the "valid_until" field.
 func ValidUntilNotNil() predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldValidUntil))
+}
+
+// PublishedOnEQ applies the EQ predicate on the "published_on" field.
+func PublishedOnEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublishedOn, v))
+}
+
+// PublishedOnNEQ applies the NEQ predicate on the "published_on" field.
+func PublishedOnNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldPublishedOn, v))
+}
+
+// PublishedOnIn applies the In predicate on the "published_on" field.
+func PublishedOnIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldPublishedOn, vs...))
+}
+
+// PublishedOnNotIn applies the NotIn predicate on the "published_on" field.
+func PublishedOnNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldPublishedOn, vs...))
+}
+
+// PublishedOnGT applies the GT predicate on the "published_on" field.
+func PublishedOnGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldPublishedOn, v))
+}
+
+// PublishedOnGTE applies the GTE predicate on the "published_on" field.
+func PublishedOnGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldPublishedOn, v))
+}
+
+// PublishedOnLT applies the LT predicate on the "published_on" field.
+func PublishedOnLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldPublishedOn, v))
+}
+
+// PublishedOnLTE applies the LTE predicate on the "published_on" field.
+func PublishedOnLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldPublishedOn, v))
+}
+
+// PublishedOnIsNil applies the IsNil predicate on the "published_on" field.
+func PublishedOnIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldPublishedOn))
+}
+
+// PublishedOnNotNil applies the NotNil predicate on the "published_on" field.
+func PublishedOnNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublishedOn))
 }
 
 // PublicityStartEQ applies the EQ predicate on the "publicity_start" field.

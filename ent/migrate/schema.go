@@ -154,6 +154,7 @@ var (
 		{Name: "procedure", Type: field.TypeEnum, Enums: []string{"SUMMARY", "ORDINARY"}, Default: "ORDINARY"},
 		{Name: "decision_date", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "valid_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "published_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_start", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_deadline", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
@@ -177,19 +178,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[45]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[46]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[46]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[47]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[47]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[48]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -198,7 +199,7 @@ var (
 			{
 				Name:    "penalties_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[46], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
 			},
 			{
 				Name:    "penalties_source",
@@ -208,17 +209,17 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[46], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[47], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[47]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[48]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[21]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[46], AdministrativePenaltiesColumns[21]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
@@ -233,7 +234,7 @@ var (
 			{
 				Name:    "administrativepenalty_publicity_deadline",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[36]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[37]},
 			},
 		},
 	}
@@ -1241,6 +1242,7 @@ var (
 		{Name: "min_months", Type: field.TypeInt},
 		{Name: "min_from", Type: field.TypeEnum, Enums: []string{"START", "OBLIGATIONS_MET"}, Default: "START"},
 		{Name: "max_months", Type: field.TypeInt},
+		{Name: "start_anchor", Type: field.TypeEnum, Nullable: true, Enums: []string{"DECISION_DATE", "PUBLICATION_DATE"}},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},
 	}

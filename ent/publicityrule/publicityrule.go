@@ -52,6 +52,8 @@ const (
 	FieldMinFrom = "min_from"
 	// FieldMaxMonths holds the string denoting the max_months field in the database.
 	FieldMaxMonths = "max_months"
+	// FieldStartAnchor holds the string denoting the start_anchor field in the database.
+	FieldStartAnchor = "start_anchor"
 	// FieldRepairable holds the string denoting the repairable field in the database.
 	FieldRepairable = "repairable"
 	// FieldBasis holds the string denoting the basis field in the database.
@@ -80,6 +82,7 @@ var Columns = []string{
 	FieldMinMonths,
 	FieldMinFrom,
 	FieldMaxMonths,
+	FieldStartAnchor,
 	FieldRepairable,
 	FieldBasis,
 }
@@ -208,6 +211,29 @@ func MinFromValidator(mf MinFrom) error {
 	}
 }
 
+// StartAnchor defines the type for the "start_anchor" enum field.
+type StartAnchor string
+
+// StartAnchor values.
+const (
+	StartAnchorDECISION_DATE    StartAnchor = "DECISION_DATE"
+	StartAnchorPUBLICATION_DATE StartAnchor = "PUBLICATION_DATE"
+)
+
+func (sa StartAnchor) String() string {
+	return string(sa)
+}
+
+// StartAnchorValidator is a validator for the "start_anchor" field enum values. It is called by the builders before save.
+func StartAnchorValidator(sa StartAnchor) error {
+	switch sa {
+	case StartAnchorDECISION_DATE, StartAnchorPUBLICATION_DATE:
+		return nil
+	default:
+		return fmt.Errorf("publicityrule: invalid enum value for start_anchor field: %q", sa)
+	}
+}
+
 // OrderOption defines the ordering options for the PublicityRule queries.
 type OrderOption func(*sql.Selector)
 
@@ -286,6 +312,11 @@ func ByMaxMonths(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMaxMonths, opts...).ToFunc()
 }
 
+// ByStartAnchor orders the results by the start_anchor field.
+func ByStartAnchor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStartAnchor, opts...).ToFunc()
+}
+
 // ByRepairable orders the results by the repairable field.
 func ByRepairable(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRepairable, opts...).ToFunc()
@@ -353,6 +384,24 @@ func (e *MinFrom) UnmarshalGQL(val interface{}) error {
 	*e = MinFrom(str)
 	if err := MinFromValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid MinFrom", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e StartAnchor) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *StartAnchor) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = StartAnchor(str)
+	if err := StartAnchorValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid StartAnchor", str)
 	}
 	return nil
 }

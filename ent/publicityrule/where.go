@@ -646,6 +646,36 @@ func MaxMonthsLTE(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldLTE(FieldMaxMonths, v))
 }
 
+// StartAnchorEQ applies the EQ predicate on the "start_anchor" field.
+func StartAnchorEQ(v StartAnchor) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldStartAnchor, v))
+}
+
+// StartAnchorNEQ applies the NEQ predicate on the "start_anchor" field.
+func StartAnchorNEQ(v StartAnchor) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldStartAnchor, v))
+}
+
+// StartAnchorIn applies the In predicate on the "start_anchor" field.
+func StartAnchorIn(vs ...StartAnchor) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIn(FieldStartAnchor, vs...))
+}
+
+// StartAnchorNotIn applies the NotIn predicate on the "start_anchor" field.
+func StartAnchorNotIn(vs ...StartAnchor) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotIn(FieldStartAnchor, vs...))
+}
+
+// StartAnchorIsNil applies the IsNil predicate on the "start_anchor" field.
+func StartAnchorIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldStartAnchor))
+}
+
+// StartAnchorNotNil applies the NotNil predicate on the "start_anchor" field.
+func StartAnchorNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldStartAnchor))
+}
+
 // RepairableEQ applies the EQ predicate on the "repairable" field.
 func RepairableEQ(v bool) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldRepairable, v))

@@ -528,15 +528,15 @@ func init() {
 	// administrativepenalty.SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	administrativepenalty.SuspendedOrRevokedLicenceValidator = administrativepenaltyDescSuspendedOrRevokedLicence.Validators[0].(func(string) error)
 	// administrativepenaltyDescRepairable is the schema descriptor for repairable field.
-	administrativepenaltyDescRepairable := administrativepenaltyFields[25].Descriptor()
+	administrativepenaltyDescRepairable := administrativepenaltyFields[26].Descriptor()
 	// administrativepenalty.DefaultRepairable holds the default value on creation for the repairable field.
 	administrativepenalty.DefaultRepairable = administrativepenaltyDescRepairable.Default.(bool)
 	// administrativepenaltyDescPublicityRuleSet is the schema descriptor for publicity_rule_set field.
-	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[26].Descriptor()
+	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[27].Descriptor()
 	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[28].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[29].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -554,7 +554,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[29].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[30].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -572,7 +572,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[30].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[31].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -590,7 +590,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[31].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[32].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -608,7 +608,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescRemark is the schema descriptor for remark field.
-	administrativepenaltyDescRemark := administrativepenaltyFields[32].Descriptor()
+	administrativepenaltyDescRemark := administrativepenaltyFields[33].Descriptor()
 	// administrativepenalty.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
 	administrativepenalty.RemarkValidator = administrativepenaltyDescRemark.Validators[0].(func(string) error)
 	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})
@@ -2298,11 +2298,11 @@ func init() {
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[17].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[18].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[18].Descriptor()
+	publicityruleDescBasis := publicityruleFields[19].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	redlistentryMixin := schema.RedListEntry{}.Mixin()

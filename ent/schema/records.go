@@ -87,8 +87,10 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.Time("decision_date").SchemaType(dateType).Annotations(dateGQL).Comment("处罚决定日期 (CF_JDRQ).").
 			Annotations(entgql.OrderField("DECISION_DATE")),
 		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("处罚有效期 (CF_YXQ)."),
+		field.Time("published_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Day the penalty was first published (公示日期), on or after its decision date: a rule counting from publication (SAMR Order 45 art. 13, 自公示之日起) counts from it; empty for the decision date."),
 		field.Time("publicity_start").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
-			Comment("Start of publicity (the decision date).").Annotations(noInput),
+			Comment("Start of publicity: the decision date, or the day published (publishedOn) under a rule counting from publication.").Annotations(noInput),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Earliest day repair may end publicity (最短公示期满): the decision date plus the rule's minimum months, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).").Annotations(noInput),
 		field.Time("publicity_deadline").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().

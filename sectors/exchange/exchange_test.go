@@ -872,3 +872,60 @@ func TestPlaceholderRowsAreFoundByRegistrationNumber(t *testing.T) {
 		}
 	})
 }
+
+// A file may give each penalty the day it was first published (公示日期, ours): a market
+// penalty's Order 45 window counts from it, another sector's from the decision whatever it
+// says, and a row without it from the decision. A publication date before the decision or in
+// the future is that row's problem in that column, and the row is not written.
+func TestImportedPublicationDatesStartOrder45Windows(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 6)
+		const authority = "11320000014000003C"
+		head := "行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,严重程度,公示日期\n"
+		row := func(i int, published string) string {
+			return fmt.Sprintf("%s,法人及非法人组织,%s,苏罚〔2026〕G%d号,超范围经营,超范围经营,《条例》第四十三条,罚款,罚款五万元,5,2026-03-02,江苏省某厅,%s,江苏省某厅,%s,一般,%s\n",
+				names[i], usccs[i], i, authority, authority, published)
+		}
+		tomorrow := time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly)
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}
+		imports := []struct {
+			dep, file string
+			imported  int
+			problems  map[int]string
+		}{
+			{"market-320000", head + row(0, "2026-03-20") + row(1, "") + row(2, "2026-03-01") + row(3, tomorrow) + row(4, "2026-03-31"),
+				3, map[int]string{4: "公示日期 (GSRQ)", 5: "公示日期 (GSRQ)"}},
+			{"environment-320000", head + row(5, "2026-03-20"), 1, map[int]string{}},
+		}
+		for _, im2 := range imports {
+			rep, err := im.Import(ctx, "penalties", im2.dep, strings.NewReader(im2.file), exchange.CSV, exchange.GoodRows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int]string{}
+			for _, p := range rep.Problems {
+				got[p.Row] = p.Column
+			}
+			if rep.Imported != im2.imported || fmt.Sprint(got) != fmt.Sprint(im2.problems) {
+				t.Errorf("%s: imported %d, problems %+v; want %d imported and %v", im2.dep, rep.Imported, rep.Problems, im2.imported, im2.problems)
+			}
+		}
+		want := map[string]string{"苏罚〔2026〕G0号": "2026-09-20 2029-03-20", "苏罚〔2026〕G1号": "2026-09-02 2029-03-02",
+			"苏罚〔2026〕G4号": "2026-09-30 2029-03-31", "苏罚〔2026〕G5号": "2026-06-02 2029-03-02"} // G5: Order 58's 3 years from the decision
+		ps, err := db.Client.AdministrativePenalty.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, p := range ps {
+			if strings.HasPrefix(p.DecisionNo, "苏罚〔2026〕G") && p.PublicityMinEnd != nil && p.PublicityDeadline != nil {
+				got[p.DecisionNo] = p.PublicityMinEnd.Format(time.DateOnly) + " " + p.PublicityDeadline.Format(time.DateOnly)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("windows %v, want %v", got, want)
+		}
+	})
+}

@@ -23,7 +23,8 @@ type Column struct {
 
 // PenaltyColumns are the national penalty-publication columns (双公示, domain.md §2.2), in the
 // published order. A file may head its columns with the Chinese header or the code. 严重程度 is
-// ours (the publicity rules need it); a file without it takes the importer's default.
+// ours (the publicity rules need it); a file without it takes the importer's default. 公示日期 is
+// ours too: without it a window counts from the decision.
 var PenaltyColumns = []Column{
 	{"行政相对人名称", "CF_XDR_MC", "counterpartyName", true},
 	{"行政相对人类别", "CF_XDR_LB", "counterpartyCategory", true},
@@ -52,6 +53,7 @@ var PenaltyColumns = []Column{
 	{"数据来源单位统一社会信用代码", "CF_SJLYDM", "dataSourceUnitUscc", true},
 	{"备注", "BZ", "remark", false},
 	{"严重程度", "SEVERITY", "severity", false},
+	{"公示日期", "GSRQ", "publishedOn", false}, // ours: the day first published, where a rule counts from it (SAMR Order 45)
 }
 
 var categoryOf = map[string]string{
@@ -145,6 +147,10 @@ func penaltyRow(get func(field string) string, dep *ent.Department, system strin
 			return nil, &rowError{"validUntil", err.Error()}
 		}
 		in.ValidUntil = &d
+	}
+	var bad *rowError
+	if in.PublishedOn, bad = optionalDate(get, "publishedOn"); bad != nil {
+		return nil, bad
 	}
 	in.AuthorityName, in.AuthorityUscc = get("authorityName"), get("authorityUscc")
 	in.DataSourceUnit, in.DataSourceUnitUscc = get("dataSourceUnit"), get("dataSourceUnitUscc")

@@ -52,6 +52,7 @@ type Penalty struct {
 	Procedure  string // SUMMARY or ORDINARY; "" counts as ORDINARY
 	Fine       *decimal.Decimal
 	Decided    time.Time
+	Published  *time.Time // 公示日期, when given: the start under a rule counting from publication
 	ValidUntil *time.Time // 处罚有效期: the end of a restriction the penalty imposes
 }
 
@@ -101,12 +102,17 @@ func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, str
 	return base, p.Severity
 }
 
-// PenaltySpan is the window rule r gives penalty p: counted from the decision date, and for a
-// rule that extends to the penalty's validity, lasting until then when that is later (a
-// restriction longer than the maximum is published for its period; not repairable, it cannot
-// end before).
+// PenaltySpan is the window rule r gives penalty p: counted from the decision date — or, under
+// a rule counting from publication (SAMR Order 45 art. 13: 自公示之日起), from the day the
+// penalty was published when it says so — and for a rule that extends to the penalty's
+// validity, lasting until then when that is later (a restriction longer than the maximum is
+// published for its period; not repairable, it cannot end before).
 func PenaltySpan(r *ent.PublicityRule, p Penalty) Span {
-	s := SpanOf(r, p.Decided, nil)
+	start := p.Decided
+	if r.StartAnchor != nil && *r.StartAnchor == publicityrule.StartAnchorPUBLICATION_DATE && p.Published != nil {
+		start = *p.Published
+	}
+	s := SpanOf(r, start, nil)
 	if r.ExtendsToValidUntil && p.ValidUntil != nil && p.ValidUntil.After(s.MaxEnd) {
 		s.MaxEnd = *p.ValidUntil
 		if !r.Repairable || s.MinEnd.After(s.MaxEnd) {
