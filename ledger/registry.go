@@ -282,10 +282,11 @@ func (e *Engine) SyncRepresentatives(ctx context.Context, c *gen.Client) error {
 			return err
 		}
 		txCtx := gen.NewTxContext(ctx, tx)
-		for _, id := range batch {
-			if err = e.representative(txCtx, tx.Client(), id); err != nil {
-				break
-			}
+		// The entities' locks first, in one order, as a write about them takes them: a role
+		// written meanwhile waits instead of deadlocking with the decision.
+		err = evaluator.Lock(txCtx, tx.Client(), batch...)
+		for i := 0; err == nil && i < len(batch); i++ {
+			err = e.representative(txCtx, tx.Client(), batch[i])
 		}
 		if err != nil {
 			_ = tx.Rollback()

@@ -6,6 +6,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 )
 
 // RescoreLapsed scores again the entities whose environmental score changed with the calendar
@@ -29,10 +30,11 @@ func (e *Engine) RescoreLapsed(ctx context.Context, c *gen.Client) (int, error) 
 			return done, err
 		}
 		txCtx := e.ObserveTiers(gen.NewTxContext(ctx, tx))
-		for _, id := range batch {
-			if err = scorer.Rescore(txCtx, tx.Client(), id, today); err != nil {
-				break
-			}
+		// The batch's locks first, in one order (each rescore then finds its own held): two
+		// instances running the job at once wait for each other instead of deadlocking.
+		err = evaluator.Lock(txCtx, tx.Client(), batch...)
+		for i := 0; err == nil && i < len(batch); i++ {
+			err = scorer.Rescore(txCtx, tx.Client(), batch[i], today)
 		}
 		if err != nil {
 			_ = tx.Rollback()
