@@ -29,7 +29,7 @@ import (
 // oracle reading the penalty's rule set, the bars in force and the rows by SQL.
 func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		env := newEnv(t, e, 150)
+		env := newEnv(t, e, 260)
 		ctx := authz.SystemContext(context.Background())
 		today := vocab.SystemClock.Today()
 		day := func(n int) time.Time { return today.AddDate(0, 0, n) }
@@ -129,8 +129,8 @@ func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 			ls := names(listings)
 			cases = append(cases, scenario{[]sector{market, labour}[r.IntN(2)], ls[r.IntN(len(ls))], otherNames[r.IntN(len(otherNames))]})
 		}
-		if len(free) < 2*len(cases) {
-			t.Fatalf("%d entities without listings for %d cases", len(free), len(cases))
+		if len(free) < 2*len(cases)+2*(len(cases)-16) {
+			t.Fatalf("%d entities without listings for %d cases and their runs after approval", len(free), len(cases))
 		}
 		seen := map[string]int{}
 		for i, c := range cases {
@@ -164,6 +164,52 @@ func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 		for _, why := range []string{"no bar for the regime", "clear", "listed", "penalised again"} {
 			if seen[why] == 0 {
 				t.Errorf("no case was decided by %q: the test proves little there (%v)", why, seen)
+			}
+		}
+		// The same listings and penalties arriving after the approval: the execution (COMPLETED)
+		// stops publicity early on the record as it stands that day, so it meets the regime's
+		// conditions then too. A refused execution leaves the application APPROVED and the
+		// penalty published.
+		done := 2 * len(cases)
+		seen = map[string]int{}
+		for i, c := range cases[:len(cases)-16] {
+			entity, neighbour := free[done+2*i], free[done+2*i+1]
+			violation := fmt.Sprintf("虚假宣传-后-%d", i)
+			pid := penalty(c.record, entity, violation, decided)
+			sec := strings.Split(c.record.dep, "-")[0]
+			var cm struct{ CreateCreditCommitment struct{ ID string } }
+			env.as(c.record.token).mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "rb", sourceRecordID: $src, kind: REPAIR, text: "承诺", signedOn: "2026-09-01", relatedMatter: "信用修复"}) { id } }`,
+				map[string]any{"d": env.departmentID(c.record.dep), "e": entity, "src": "C-" + pid}, &cm)
+			var app struct{ CreateRepairApplication struct{ ID string } }
+			env.as(c.record.token).mustData(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
+				map[string]any{"in": map[string]any{"penaltyID": pid, "departmentID": env.departmentID(c.record.dep), "commitmentID": cm.CreateCreditCommitment.ID,
+					"obligationsFulfilled": true, "materials": "缴款凭证"}}, &app)
+			for _, step := range []struct{ token, to string }{{c.record.token, "SUBMITTED"}, {"demo-credit-office", "ACCEPTED"},
+				{"demo-" + sec + "-reviewer", "INITIAL_APPROVED"}, {"demo-" + sec + "-reviewer", "UNDER_AUTHORITY_REVIEW"}, {"demo-" + sec + "-supervisor", "APPROVED"}} {
+				env.as(step.token).mustData(transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": step.to}, nil)
+			}
+			listings[c.listing](entity)
+			others[c.also](entity, neighbour, violation)
+			want, why := barOracle(t, env, pid, today)
+			seen[why]++
+			res := env.as("demo-credit-office").post(transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": "COMPLETED"})
+			got := "ok"
+			if len(res.Errors) > 0 {
+				got = fmt.Sprint(res.Errors[0].Extensions["code"])
+			}
+			if got != want {
+				t.Errorf("after approval, case %d (%s penalty, listing %q, other penalty %q): %s; the regime's conditions give %s (%s)", i, c.record.dep, c.listing, c.also, got, want, why)
+			}
+			state := sqlStrings(t, env, `SELECT state FROM repair_applications WHERE id = ?`, atoi(t, app.CreateRepairApplication.ID))
+			status := sqlStrings(t, env, `SELECT status FROM administrative_penalties WHERE id = ?`, atoi(t, pid))
+			if wantState, wantStatus := map[string]string{"ok": "COMPLETED", "CONFLICT": "APPROVED"}[want], map[string]string{"ok": "REPAIRED", "CONFLICT": "PUBLISHED"}[want]; state[0] != wantState || status[0] != wantStatus {
+				t.Errorf("after approval, case %d: application %s and penalty %s, want %s and %s", i, state[0], status[0], wantState, wantStatus)
+			}
+		}
+		for _, why := range []string{"no bar for the regime", "clear", "listed", "penalised again"} {
+			if seen[why] == 0 {
+				t.Errorf("after approval, no case was decided by %q (%v)", why, seen)
 			}
 		}
 	})

@@ -224,6 +224,11 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		if !rec.public {
 			return nil, fmt.Errorf("%w: %s; the applicant may withdraw the application", derrors.Conflict, notPublic(rec))
 		}
+		// The regime's further conditions hold on the day publicity stops, not only on the day
+		// applied for: a listing or a repeat penalty since the submission bars the early stop.
+		if err := barred(ctx, c, app, rec, today); err != nil {
+			return nil, err
+		}
 		if err := complete(ictx, c, app, today); err != nil {
 			return nil, err
 		}
