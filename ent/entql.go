@@ -601,6 +601,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldPlannedEndOn:     {Type: field.TypeTime, Column: listentry.FieldPlannedEndOn},
 			listentry.FieldRemovedOn:        {Type: field.TypeTime, Column: listentry.FieldRemovedOn},
 			listentry.FieldMeasuresEndOn:    {Type: field.TypeTime, Column: listentry.FieldMeasuresEndOn},
+			listentry.FieldOrderDeadline:    {Type: field.TypeTime, Column: listentry.FieldOrderDeadline},
 			listentry.FieldObligationsMetOn: {Type: field.TypeTime, Column: listentry.FieldObligationsMetOn},
 			listentry.FieldPublicityMinEnd:  {Type: field.TypeTime, Column: listentry.FieldPublicityMinEnd},
 			listentry.FieldRepairable:       {Type: field.TypeBool, Column: listentry.FieldRepairable},
@@ -833,6 +834,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldMinMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
 			publicityrule.FieldMinFrom:             {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
 			publicityrule.FieldMaxMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
+			publicityrule.FieldOrderFirst:          {Type: field.TypeBool, Column: publicityrule.FieldOrderFirst},
 			publicityrule.FieldStartAnchor:         {Type: field.TypeEnum, Column: publicityrule.FieldStartAnchor},
 			publicityrule.FieldRepairable:          {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
@@ -4817,6 +4819,11 @@ func (f *ListEntryFilter) WhereMeasuresEndOn(p entql.TimeP) {
 	f.Where(p.Field(listentry.FieldMeasuresEndOn))
 }
 
+// WhereOrderDeadline applies the entql time.Time predicate on the order_deadline field.
+func (f *ListEntryFilter) WhereOrderDeadline(p entql.TimeP) {
+	f.Where(p.Field(listentry.FieldOrderDeadline))
+}
+
 // WhereObligationsMetOn applies the entql time.Time predicate on the obligations_met_on field.
 func (f *ListEntryFilter) WhereObligationsMetOn(p entql.TimeP) {
 	f.Where(p.Field(listentry.FieldObligationsMetOn))
@@ -6352,6 +6359,11 @@ func (f *PublicityRuleFilter) WhereMinFrom(p entql.StringP) {
 // WhereMaxMonths applies the entql int predicate on the max_months field.
 func (f *PublicityRuleFilter) WhereMaxMonths(p entql.IntP) {
 	f.Where(p.Field(publicityrule.FieldMaxMonths))
+}
+
+// WhereOrderFirst applies the entql bool predicate on the order_first field.
+func (f *PublicityRuleFilter) WhereOrderFirst(p entql.BoolP) {
+	f.Where(p.Field(publicityrule.FieldOrderFirst))
 }
 
 // WhereStartAnchor applies the entql string predicate on the start_anchor field.

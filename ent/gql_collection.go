@@ -3575,6 +3575,11 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, listentry.FieldMeasuresEndOn)
 				fieldSeen[listentry.FieldMeasuresEndOn] = struct{}{}
 			}
+		case "orderDeadline":
+			if _, ok := fieldSeen[listentry.FieldOrderDeadline]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldOrderDeadline)
+				fieldSeen[listentry.FieldOrderDeadline] = struct{}{}
+			}
 		case "obligationsMetOn":
 			if _, ok := fieldSeen[listentry.FieldObligationsMetOn]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldObligationsMetOn)
@@ -6391,6 +6396,11 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[publicityrule.FieldMaxMonths]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldMaxMonths)
 				fieldSeen[publicityrule.FieldMaxMonths] = struct{}{}
+			}
+		case "orderFirst":
+			if _, ok := fieldSeen[publicityrule.FieldOrderFirst]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldOrderFirst)
+				fieldSeen[publicityrule.FieldOrderFirst] = struct{}{}
 			}
 		case "startAnchor":
 			if _, ok := fieldSeen[publicityrule.FieldStartAnchor]; !ok {

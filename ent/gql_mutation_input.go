@@ -953,6 +953,7 @@ type CreateListEntryInput struct {
 	PlannedEndOn     *time.Time
 	RemovedOn        *time.Time
 	MeasuresEndOn    *time.Time
+	OrderDeadline    *time.Time
 	ObligationsMetOn *time.Time
 	RemovalReason    *listentry.RemovalReason
 	DepartmentID     int
@@ -984,6 +985,9 @@ func (i *CreateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	if v := i.MeasuresEndOn; v != nil {
 		m.SetMeasuresEndOn(*v)
+	}
+	if v := i.OrderDeadline; v != nil {
+		m.SetOrderDeadline(*v)
 	}
 	if v := i.ObligationsMetOn; v != nil {
 		m.SetObligationsMetOn(*v)
@@ -1021,6 +1025,8 @@ type UpdateListEntryInput struct {
 	RemovedOn             *time.Time
 	ClearMeasuresEndOn    bool
 	MeasuresEndOn         *time.Time
+	ClearOrderDeadline    bool
+	OrderDeadline         *time.Time
 	ClearObligationsMetOn bool
 	ObligationsMetOn      *time.Time
 	ClearRemovalReason    bool
@@ -1067,6 +1073,12 @@ func (i *UpdateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	if v := i.MeasuresEndOn; v != nil {
 		m.SetMeasuresEndOn(*v)
+	}
+	if i.ClearOrderDeadline {
+		m.ClearOrderDeadline()
+	}
+	if v := i.OrderDeadline; v != nil {
+		m.SetOrderDeadline(*v)
 	}
 	if i.ClearObligationsMetOn {
 		m.ClearObligationsMetOn()

@@ -9244,6 +9244,18 @@ type ListEntryWhereInput struct {
 	MeasuresEndOnIsNil  bool        `json:"measuresEndOnIsNil,omitempty"`
 	MeasuresEndOnNotNil bool        `json:"measuresEndOnNotNil,omitempty"`
 
+	// "order_deadline" field predicates.
+	OrderDeadline       *time.Time  `json:"orderDeadline,omitempty"`
+	OrderDeadlineNEQ    *time.Time  `json:"orderDeadlineNEQ,omitempty"`
+	OrderDeadlineIn     []time.Time `json:"orderDeadlineIn,omitempty"`
+	OrderDeadlineNotIn  []time.Time `json:"orderDeadlineNotIn,omitempty"`
+	OrderDeadlineGT     *time.Time  `json:"orderDeadlineGT,omitempty"`
+	OrderDeadlineGTE    *time.Time  `json:"orderDeadlineGTE,omitempty"`
+	OrderDeadlineLT     *time.Time  `json:"orderDeadlineLT,omitempty"`
+	OrderDeadlineLTE    *time.Time  `json:"orderDeadlineLTE,omitempty"`
+	OrderDeadlineIsNil  bool        `json:"orderDeadlineIsNil,omitempty"`
+	OrderDeadlineNotNil bool        `json:"orderDeadlineNotNil,omitempty"`
+
 	// "obligations_met_on" field predicates.
 	ObligationsMetOn       *time.Time  `json:"obligationsMetOn,omitempty"`
 	ObligationsMetOnNEQ    *time.Time  `json:"obligationsMetOnNEQ,omitempty"`
@@ -9881,6 +9893,36 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if i.MeasuresEndOnNotNil {
 		predicates = append(predicates, listentry.MeasuresEndOnNotNil())
+	}
+	if i.OrderDeadline != nil {
+		predicates = append(predicates, listentry.OrderDeadlineEQ(*i.OrderDeadline))
+	}
+	if i.OrderDeadlineNEQ != nil {
+		predicates = append(predicates, listentry.OrderDeadlineNEQ(*i.OrderDeadlineNEQ))
+	}
+	if len(i.OrderDeadlineIn) > 0 {
+		predicates = append(predicates, listentry.OrderDeadlineIn(i.OrderDeadlineIn...))
+	}
+	if len(i.OrderDeadlineNotIn) > 0 {
+		predicates = append(predicates, listentry.OrderDeadlineNotIn(i.OrderDeadlineNotIn...))
+	}
+	if i.OrderDeadlineGT != nil {
+		predicates = append(predicates, listentry.OrderDeadlineGT(*i.OrderDeadlineGT))
+	}
+	if i.OrderDeadlineGTE != nil {
+		predicates = append(predicates, listentry.OrderDeadlineGTE(*i.OrderDeadlineGTE))
+	}
+	if i.OrderDeadlineLT != nil {
+		predicates = append(predicates, listentry.OrderDeadlineLT(*i.OrderDeadlineLT))
+	}
+	if i.OrderDeadlineLTE != nil {
+		predicates = append(predicates, listentry.OrderDeadlineLTE(*i.OrderDeadlineLTE))
+	}
+	if i.OrderDeadlineIsNil {
+		predicates = append(predicates, listentry.OrderDeadlineIsNil())
+	}
+	if i.OrderDeadlineNotNil {
+		predicates = append(predicates, listentry.OrderDeadlineNotNil())
 	}
 	if i.ObligationsMetOn != nil {
 		predicates = append(predicates, listentry.ObligationsMetOnEQ(*i.ObligationsMetOn))
@@ -14042,6 +14084,12 @@ type PublicityRuleWhereInput struct {
 	MaxMonthsLT    *int  `json:"maxMonthsLT,omitempty"`
 	MaxMonthsLTE   *int  `json:"maxMonthsLTE,omitempty"`
 
+	// "order_first" field predicates.
+	OrderFirst       *bool `json:"orderFirst,omitempty"`
+	OrderFirstNEQ    *bool `json:"orderFirstNEQ,omitempty"`
+	OrderFirstIsNil  bool  `json:"orderFirstIsNil,omitempty"`
+	OrderFirstNotNil bool  `json:"orderFirstNotNil,omitempty"`
+
 	// "start_anchor" field predicates.
 	StartAnchor       *publicityrule.StartAnchor  `json:"startAnchor,omitempty"`
 	StartAnchorNEQ    *publicityrule.StartAnchor  `json:"startAnchorNEQ,omitempty"`
@@ -14460,6 +14508,18 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	}
 	if i.MaxMonthsLTE != nil {
 		predicates = append(predicates, publicityrule.MaxMonthsLTE(*i.MaxMonthsLTE))
+	}
+	if i.OrderFirst != nil {
+		predicates = append(predicates, publicityrule.OrderFirstEQ(*i.OrderFirst))
+	}
+	if i.OrderFirstNEQ != nil {
+		predicates = append(predicates, publicityrule.OrderFirstNEQ(*i.OrderFirstNEQ))
+	}
+	if i.OrderFirstIsNil {
+		predicates = append(predicates, publicityrule.OrderFirstIsNil())
+	}
+	if i.OrderFirstNotNil {
+		predicates = append(predicates, publicityrule.OrderFirstNotNil())
 	}
 	if i.StartAnchor != nil {
 		predicates = append(predicates, publicityrule.StartAnchorEQ(*i.StartAnchor))

@@ -65,6 +65,8 @@ type ListEntry struct {
 	RemovedOn *time.Time `json:"removed_on,omitempty"`
 	// Last day its measures (joint punishment, the evaluation's gates) apply, when shorter than its publicity: an EIA rectification listing restricts for 6 months but is public for 5 years (domain.md §3.5).
 	MeasuresEndOn *time.Time `json:"measures_end_on,omitempty"`
+	// Deadline of the order to comply that came before the listing (责令限期改正/支付的期限), where the list's rule requires one (orderFirst: the wage-arrears list, 人社部令第45号 art. 5): the listing date is after it.
+	OrderDeadline *time.Time `json:"order_deadline,omitempty"`
 	// Day the subject met the obligations behind the listing — for the wage-arrears list, the day the arrears were paid; a list whose rule counts the minimum from it allows no early removal before.
 	ObligationsMetOn *time.Time `json:"obligations_met_on,omitempty"`
 	// Earliest day early removal (repair) may be applied for, from the list's publicity rule: the listing date, or the day obligations were met where the rule says so, plus the rule's minimum months.
@@ -175,7 +177,7 @@ func (*ListEntry) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case listentry.FieldSector, listentry.FieldSeverity, listentry.FieldStatus, listentry.FieldSourceSystem, listentry.FieldSourceRecordID, listentry.FieldExemption, listentry.FieldListType, listentry.FieldReason, listentry.FieldBasis, listentry.FieldDecisionNo, listentry.FieldRemovalReason:
 			values[i] = new(sql.NullString)
-		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldMeasuresEndOn, listentry.FieldObligationsMetOn, listentry.FieldPublicityMinEnd:
+		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldMeasuresEndOn, listentry.FieldOrderDeadline, listentry.FieldObligationsMetOn, listentry.FieldPublicityMinEnd:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -332,6 +334,13 @@ func (_m *ListEntry) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MeasuresEndOn = new(time.Time)
 				*_m.MeasuresEndOn = value.Time
+			}
+		case listentry.FieldOrderDeadline:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field order_deadline", values[i])
+			} else if value.Valid {
+				_m.OrderDeadline = new(time.Time)
+				*_m.OrderDeadline = value.Time
 			}
 		case listentry.FieldObligationsMetOn:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -495,6 +504,11 @@ func (_m *ListEntry) String() string {
 	builder.WriteString(", ")
 	if v := _m.MeasuresEndOn; v != nil {
 		builder.WriteString("measures_end_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.OrderDeadline; v != nil {
+		builder.WriteString("order_deadline=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

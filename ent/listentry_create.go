@@ -257,6 +257,20 @@ func (_c *ListEntryCreate) SetNillableMeasuresEndOn(v *time.Time) *ListEntryCrea
 	return _c
 }
 
+// SetOrderDeadline sets the "order_deadline" field.
+func (_c *ListEntryCreate) SetOrderDeadline(v time.Time) *ListEntryCreate {
+	_c.mutation.SetOrderDeadline(v)
+	return _c
+}
+
+// SetNillableOrderDeadline sets the "order_deadline" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableOrderDeadline(v *time.Time) *ListEntryCreate {
+	if v != nil {
+		_c.SetOrderDeadline(*v)
+	}
+	return _c
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (_c *ListEntryCreate) SetObligationsMetOn(v time.Time) *ListEntryCreate {
 	_c.mutation.SetObligationsMetOn(v)
@@ -661,6 +675,10 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 		_spec.SetField(listentry.FieldMeasuresEndOn, field.TypeTime, value)
 		_node.MeasuresEndOn = &value
 	}
+	if value, ok := _c.mutation.OrderDeadline(); ok {
+		_spec.SetField(listentry.FieldOrderDeadline, field.TypeTime, value)
+		_node.OrderDeadline = &value
+	}
 	if value, ok := _c.mutation.ObligationsMetOn(); ok {
 		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
 		_node.ObligationsMetOn = &value
@@ -1032,6 +1050,24 @@ func (u *ListEntryUpsert) ClearMeasuresEndOn() *ListEntryUpsert {
 	return u
 }
 
+// SetOrderDeadline sets the "order_deadline" field.
+func (u *ListEntryUpsert) SetOrderDeadline(v time.Time) *ListEntryUpsert {
+	u.Set(listentry.FieldOrderDeadline, v)
+	return u
+}
+
+// UpdateOrderDeadline sets the "order_deadline" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdateOrderDeadline() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldOrderDeadline)
+	return u
+}
+
+// ClearOrderDeadline clears the value of the "order_deadline" field.
+func (u *ListEntryUpsert) ClearOrderDeadline() *ListEntryUpsert {
+	u.SetNull(listentry.FieldOrderDeadline)
+	return u
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (u *ListEntryUpsert) SetObligationsMetOn(v time.Time) *ListEntryUpsert {
 	u.Set(listentry.FieldObligationsMetOn, v)
@@ -1396,6 +1432,27 @@ func (u *ListEntryUpsertOne) UpdateMeasuresEndOn() *ListEntryUpsertOne {
 func (u *ListEntryUpsertOne) ClearMeasuresEndOn() *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearMeasuresEndOn()
+	})
+}
+
+// SetOrderDeadline sets the "order_deadline" field.
+func (u *ListEntryUpsertOne) SetOrderDeadline(v time.Time) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetOrderDeadline(v)
+	})
+}
+
+// UpdateOrderDeadline sets the "order_deadline" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdateOrderDeadline() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateOrderDeadline()
+	})
+}
+
+// ClearOrderDeadline clears the value of the "order_deadline" field.
+func (u *ListEntryUpsertOne) ClearOrderDeadline() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearOrderDeadline()
 	})
 }
 
@@ -1940,6 +1997,27 @@ func (u *ListEntryUpsertBulk) UpdateMeasuresEndOn() *ListEntryUpsertBulk {
 func (u *ListEntryUpsertBulk) ClearMeasuresEndOn() *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearMeasuresEndOn()
+	})
+}
+
+// SetOrderDeadline sets the "order_deadline" field.
+func (u *ListEntryUpsertBulk) SetOrderDeadline(v time.Time) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetOrderDeadline(v)
+	})
+}
+
+// UpdateOrderDeadline sets the "order_deadline" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdateOrderDeadline() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateOrderDeadline()
+	})
+}
+
+// ClearOrderDeadline clears the value of the "order_deadline" field.
+func (u *ListEntryUpsertBulk) ClearOrderDeadline() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearOrderDeadline()
 	})
 }
 

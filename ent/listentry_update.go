@@ -259,6 +259,26 @@ func (_u *ListEntryUpdate) ClearMeasuresEndOn() *ListEntryUpdate {
 	return _u
 }
 
+// SetOrderDeadline sets the "order_deadline" field.
+func (_u *ListEntryUpdate) SetOrderDeadline(v time.Time) *ListEntryUpdate {
+	_u.mutation.SetOrderDeadline(v)
+	return _u
+}
+
+// SetNillableOrderDeadline sets the "order_deadline" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillableOrderDeadline(v *time.Time) *ListEntryUpdate {
+	if v != nil {
+		_u.SetOrderDeadline(*v)
+	}
+	return _u
+}
+
+// ClearOrderDeadline clears the value of the "order_deadline" field.
+func (_u *ListEntryUpdate) ClearOrderDeadline() *ListEntryUpdate {
+	_u.mutation.ClearOrderDeadline()
+	return _u
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (_u *ListEntryUpdate) SetObligationsMetOn(v time.Time) *ListEntryUpdate {
 	_u.mutation.SetObligationsMetOn(v)
@@ -620,6 +640,12 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MeasuresEndOnCleared() {
 		_spec.ClearField(listentry.FieldMeasuresEndOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OrderDeadline(); ok {
+		_spec.SetField(listentry.FieldOrderDeadline, field.TypeTime, value)
+	}
+	if _u.mutation.OrderDeadlineCleared() {
+		_spec.ClearField(listentry.FieldOrderDeadline, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ObligationsMetOn(); ok {
 		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
@@ -1025,6 +1051,26 @@ func (_u *ListEntryUpdateOne) ClearMeasuresEndOn() *ListEntryUpdateOne {
 	return _u
 }
 
+// SetOrderDeadline sets the "order_deadline" field.
+func (_u *ListEntryUpdateOne) SetOrderDeadline(v time.Time) *ListEntryUpdateOne {
+	_u.mutation.SetOrderDeadline(v)
+	return _u
+}
+
+// SetNillableOrderDeadline sets the "order_deadline" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillableOrderDeadline(v *time.Time) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetOrderDeadline(*v)
+	}
+	return _u
+}
+
+// ClearOrderDeadline clears the value of the "order_deadline" field.
+func (_u *ListEntryUpdateOne) ClearOrderDeadline() *ListEntryUpdateOne {
+	_u.mutation.ClearOrderDeadline()
+	return _u
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (_u *ListEntryUpdateOne) SetObligationsMetOn(v time.Time) *ListEntryUpdateOne {
 	_u.mutation.SetObligationsMetOn(v)
@@ -1416,6 +1462,12 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if _u.mutation.MeasuresEndOnCleared() {
 		_spec.ClearField(listentry.FieldMeasuresEndOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OrderDeadline(); ok {
+		_spec.SetField(listentry.FieldOrderDeadline, field.TypeTime, value)
+	}
+	if _u.mutation.OrderDeadlineCleared() {
+		_spec.ClearField(listentry.FieldOrderDeadline, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ObligationsMetOn(); ok {
 		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)

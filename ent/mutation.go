@@ -22825,6 +22825,7 @@ type ListEntryMutation struct {
 	planned_end_on              *time.Time
 	removed_on                  *time.Time
 	measures_end_on             *time.Time
+	order_deadline              *time.Time
 	obligations_met_on          *time.Time
 	publicity_min_end           *time.Time
 	repairable                  *bool
@@ -23818,6 +23819,55 @@ func (m *ListEntryMutation) ResetMeasuresEndOn() {
 	delete(m.clearedFields, listentry.FieldMeasuresEndOn)
 }
 
+// SetOrderDeadline sets the "order_deadline" field.
+func (m *ListEntryMutation) SetOrderDeadline(t time.Time) {
+	m.order_deadline = &t
+}
+
+// OrderDeadline returns the value of the "order_deadline" field in the mutation.
+func (m *ListEntryMutation) OrderDeadline() (r time.Time, exists bool) {
+	v := m.order_deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderDeadline returns the old "order_deadline" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldOrderDeadline(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderDeadline: %w", err)
+	}
+	return oldValue.OrderDeadline, nil
+}
+
+// ClearOrderDeadline clears the value of the "order_deadline" field.
+func (m *ListEntryMutation) ClearOrderDeadline() {
+	m.order_deadline = nil
+	m.clearedFields[listentry.FieldOrderDeadline] = struct{}{}
+}
+
+// OrderDeadlineCleared returns if the "order_deadline" field was cleared in this mutation.
+func (m *ListEntryMutation) OrderDeadlineCleared() bool {
+	_, ok := m.clearedFields[listentry.FieldOrderDeadline]
+	return ok
+}
+
+// ResetOrderDeadline resets all changes to the "order_deadline" field.
+func (m *ListEntryMutation) ResetOrderDeadline() {
+	m.order_deadline = nil
+	delete(m.clearedFields, listentry.FieldOrderDeadline)
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (m *ListEntryMutation) SetObligationsMetOn(t time.Time) {
 	m.obligations_met_on = &t
@@ -24278,7 +24328,7 @@ func (m *ListEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ListEntryMutation) Fields() []string {
-	fields := make([]string, 0, 26)
+	fields := make([]string, 0, 27)
 	if m.created_at != nil {
 		fields = append(fields, listentry.FieldCreatedAt)
 	}
@@ -24345,6 +24395,9 @@ func (m *ListEntryMutation) Fields() []string {
 	if m.measures_end_on != nil {
 		fields = append(fields, listentry.FieldMeasuresEndOn)
 	}
+	if m.order_deadline != nil {
+		fields = append(fields, listentry.FieldOrderDeadline)
+	}
 	if m.obligations_met_on != nil {
 		fields = append(fields, listentry.FieldObligationsMetOn)
 	}
@@ -24409,6 +24462,8 @@ func (m *ListEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.RemovedOn()
 	case listentry.FieldMeasuresEndOn:
 		return m.MeasuresEndOn()
+	case listentry.FieldOrderDeadline:
+		return m.OrderDeadline()
 	case listentry.FieldObligationsMetOn:
 		return m.ObligationsMetOn()
 	case listentry.FieldPublicityMinEnd:
@@ -24470,6 +24525,8 @@ func (m *ListEntryMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldRemovedOn(ctx)
 	case listentry.FieldMeasuresEndOn:
 		return m.OldMeasuresEndOn(ctx)
+	case listentry.FieldOrderDeadline:
+		return m.OldOrderDeadline(ctx)
 	case listentry.FieldObligationsMetOn:
 		return m.OldObligationsMetOn(ctx)
 	case listentry.FieldPublicityMinEnd:
@@ -24641,6 +24698,13 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMeasuresEndOn(v)
 		return nil
+	case listentry.FieldOrderDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderDeadline(v)
+		return nil
 	case listentry.FieldObligationsMetOn:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -24720,6 +24784,9 @@ func (m *ListEntryMutation) ClearedFields() []string {
 	if m.FieldCleared(listentry.FieldMeasuresEndOn) {
 		fields = append(fields, listentry.FieldMeasuresEndOn)
 	}
+	if m.FieldCleared(listentry.FieldOrderDeadline) {
+		fields = append(fields, listentry.FieldOrderDeadline)
+	}
 	if m.FieldCleared(listentry.FieldObligationsMetOn) {
 		fields = append(fields, listentry.FieldObligationsMetOn)
 	}
@@ -24760,6 +24827,9 @@ func (m *ListEntryMutation) ClearField(name string) error {
 		return nil
 	case listentry.FieldMeasuresEndOn:
 		m.ClearMeasuresEndOn()
+		return nil
+	case listentry.FieldOrderDeadline:
+		m.ClearOrderDeadline()
 		return nil
 	case listentry.FieldObligationsMetOn:
 		m.ClearObligationsMetOn()
@@ -24843,6 +24913,9 @@ func (m *ListEntryMutation) ResetField(name string) error {
 		return nil
 	case listentry.FieldMeasuresEndOn:
 		m.ResetMeasuresEndOn()
+		return nil
+	case listentry.FieldOrderDeadline:
+		m.ResetOrderDeadline()
 		return nil
 	case listentry.FieldObligationsMetOn:
 		m.ResetObligationsMetOn()
@@ -35966,6 +36039,7 @@ type PublicityRuleMutation struct {
 	min_from                 *publicityrule.MinFrom
 	max_months               *int
 	addmax_months            *int
+	order_first              *bool
 	start_anchor             *publicityrule.StartAnchor
 	repairable               *bool
 	basis                    *string
@@ -36877,6 +36951,55 @@ func (m *PublicityRuleMutation) ResetMaxMonths() {
 	m.addmax_months = nil
 }
 
+// SetOrderFirst sets the "order_first" field.
+func (m *PublicityRuleMutation) SetOrderFirst(b bool) {
+	m.order_first = &b
+}
+
+// OrderFirst returns the value of the "order_first" field in the mutation.
+func (m *PublicityRuleMutation) OrderFirst() (r bool, exists bool) {
+	v := m.order_first
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderFirst returns the old "order_first" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldOrderFirst(ctx context.Context) (v *bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderFirst is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderFirst requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderFirst: %w", err)
+	}
+	return oldValue.OrderFirst, nil
+}
+
+// ClearOrderFirst clears the value of the "order_first" field.
+func (m *PublicityRuleMutation) ClearOrderFirst() {
+	m.order_first = nil
+	m.clearedFields[publicityrule.FieldOrderFirst] = struct{}{}
+}
+
+// OrderFirstCleared returns if the "order_first" field was cleared in this mutation.
+func (m *PublicityRuleMutation) OrderFirstCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldOrderFirst]
+	return ok
+}
+
+// ResetOrderFirst resets all changes to the "order_first" field.
+func (m *PublicityRuleMutation) ResetOrderFirst() {
+	m.order_first = nil
+	delete(m.clearedFields, publicityrule.FieldOrderFirst)
+}
+
 // SetStartAnchor sets the "start_anchor" field.
 func (m *PublicityRuleMutation) SetStartAnchor(pa publicityrule.StartAnchor) {
 	m.start_anchor = &pa
@@ -37045,7 +37168,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -37096,6 +37219,9 @@ func (m *PublicityRuleMutation) Fields() []string {
 	}
 	if m.max_months != nil {
 		fields = append(fields, publicityrule.FieldMaxMonths)
+	}
+	if m.order_first != nil {
+		fields = append(fields, publicityrule.FieldOrderFirst)
 	}
 	if m.start_anchor != nil {
 		fields = append(fields, publicityrule.FieldStartAnchor)
@@ -37148,6 +37274,8 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.MinFrom()
 	case publicityrule.FieldMaxMonths:
 		return m.MaxMonths()
+	case publicityrule.FieldOrderFirst:
+		return m.OrderFirst()
 	case publicityrule.FieldStartAnchor:
 		return m.StartAnchor()
 	case publicityrule.FieldRepairable:
@@ -37197,6 +37325,8 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldMinFrom(ctx)
 	case publicityrule.FieldMaxMonths:
 		return m.OldMaxMonths(ctx)
+	case publicityrule.FieldOrderFirst:
+		return m.OldOrderFirst(ctx)
 	case publicityrule.FieldStartAnchor:
 		return m.OldStartAnchor(ctx)
 	case publicityrule.FieldRepairable:
@@ -37331,6 +37461,13 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMaxMonths(v)
 		return nil
+	case publicityrule.FieldOrderFirst:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderFirst(v)
+		return nil
 	case publicityrule.FieldStartAnchor:
 		v, ok := value.(publicityrule.StartAnchor)
 		if !ok {
@@ -37433,6 +37570,9 @@ func (m *PublicityRuleMutation) ClearedFields() []string {
 	if m.FieldCleared(publicityrule.FieldCommitmentKind) {
 		fields = append(fields, publicityrule.FieldCommitmentKind)
 	}
+	if m.FieldCleared(publicityrule.FieldOrderFirst) {
+		fields = append(fields, publicityrule.FieldOrderFirst)
+	}
 	if m.FieldCleared(publicityrule.FieldStartAnchor) {
 		fields = append(fields, publicityrule.FieldStartAnchor)
 	}
@@ -37476,6 +37616,9 @@ func (m *PublicityRuleMutation) ClearField(name string) error {
 		return nil
 	case publicityrule.FieldCommitmentKind:
 		m.ClearCommitmentKind()
+		return nil
+	case publicityrule.FieldOrderFirst:
+		m.ClearOrderFirst()
 		return nil
 	case publicityrule.FieldStartAnchor:
 		m.ClearStartAnchor()
@@ -37541,6 +37684,9 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldMaxMonths:
 		m.ResetMaxMonths()
+		return nil
+	case publicityrule.FieldOrderFirst:
+		m.ResetOrderFirst()
 		return nil
 	case publicityrule.FieldStartAnchor:
 		m.ResetStartAnchor()

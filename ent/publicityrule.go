@@ -54,6 +54,8 @@ type PublicityRule struct {
 	MinFrom publicityrule.MinFrom `json:"min_from,omitempty"`
 	// Maximum publicity, after which it stops automatically, in months.
 	MaxMonths int `json:"max_months,omitempty"`
+	// For a list rule: whether a listing is made only after an order to comply by a deadline has passed (the wage-arrears list: the human-resources department orders payment by a deadline first, 人社部令第45号 art. 5); such a listing names the order's deadline (orderDeadline) and is dated after it. Empty counts as no (rows loaded before the column).
+	OrderFirst *bool `json:"order_first,omitempty"`
 	// Where a penalty's window counts from: DECISION_DATE (527号, Order 58, Order 36); PUBLICATION_DATE, the day published (SAMR Order 45: 自公示之日起), the decision date when the penalty gives none. Empty counts as DECISION_DATE (rows loaded before the column).
 	StartAnchor *publicityrule.StartAnchor `json:"start_anchor,omitempty"`
 	// Whether repair can end publicity early.
@@ -72,7 +74,7 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
 		case publicityrule.FieldPenaltyCategories, publicityrule.FieldDomains, publicityrule.FieldProcedures:
 			values[i] = new([]byte)
-		case publicityrule.FieldCategoriesOnly, publicityrule.FieldPublished, publicityrule.FieldExtendsToValidUntil, publicityrule.FieldRepairable:
+		case publicityrule.FieldCategoriesOnly, publicityrule.FieldPublished, publicityrule.FieldExtendsToValidUntil, publicityrule.FieldOrderFirst, publicityrule.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
 			values[i] = new(sql.NullInt64)
@@ -211,6 +213,13 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MaxMonths = int(value.Int64)
 			}
+		case publicityrule.FieldOrderFirst:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field order_first", values[i])
+			} else if value.Valid {
+				_m.OrderFirst = new(bool)
+				*_m.OrderFirst = value.Bool
+			}
 		case publicityrule.FieldStartAnchor:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field start_anchor", values[i])
@@ -320,6 +329,11 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("max_months=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MaxMonths))
+	builder.WriteString(", ")
+	if v := _m.OrderFirst; v != nil {
+		builder.WriteString("order_first=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	if v := _m.StartAnchor; v != nil {
 		builder.WriteString("start_anchor=")

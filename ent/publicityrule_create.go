@@ -198,6 +198,20 @@ func (_c *PublicityRuleCreate) SetMaxMonths(v int) *PublicityRuleCreate {
 	return _c
 }
 
+// SetOrderFirst sets the "order_first" field.
+func (_c *PublicityRuleCreate) SetOrderFirst(v bool) *PublicityRuleCreate {
+	_c.mutation.SetOrderFirst(v)
+	return _c
+}
+
+// SetNillableOrderFirst sets the "order_first" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableOrderFirst(v *bool) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetOrderFirst(*v)
+	}
+	return _c
+}
+
 // SetStartAnchor sets the "start_anchor" field.
 func (_c *PublicityRuleCreate) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleCreate {
 	_c.mutation.SetStartAnchor(v)
@@ -476,6 +490,10 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.MaxMonths(); ok {
 		_spec.SetField(publicityrule.FieldMaxMonths, field.TypeInt, value)
 		_node.MaxMonths = value
+	}
+	if value, ok := _c.mutation.OrderFirst(); ok {
+		_spec.SetField(publicityrule.FieldOrderFirst, field.TypeBool, value)
+		_node.OrderFirst = &value
 	}
 	if value, ok := _c.mutation.StartAnchor(); ok {
 		_spec.SetField(publicityrule.FieldStartAnchor, field.TypeEnum, value)
@@ -802,6 +820,24 @@ func (u *PublicityRuleUpsert) UpdateMaxMonths() *PublicityRuleUpsert {
 // AddMaxMonths adds v to the "max_months" field.
 func (u *PublicityRuleUpsert) AddMaxMonths(v int) *PublicityRuleUpsert {
 	u.Add(publicityrule.FieldMaxMonths, v)
+	return u
+}
+
+// SetOrderFirst sets the "order_first" field.
+func (u *PublicityRuleUpsert) SetOrderFirst(v bool) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldOrderFirst, v)
+	return u
+}
+
+// UpdateOrderFirst sets the "order_first" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateOrderFirst() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldOrderFirst)
+	return u
+}
+
+// ClearOrderFirst clears the value of the "order_first" field.
+func (u *PublicityRuleUpsert) ClearOrderFirst() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldOrderFirst)
 	return u
 }
 
@@ -1198,6 +1234,27 @@ func (u *PublicityRuleUpsertOne) AddMaxMonths(v int) *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) UpdateMaxMonths() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateMaxMonths()
+	})
+}
+
+// SetOrderFirst sets the "order_first" field.
+func (u *PublicityRuleUpsertOne) SetOrderFirst(v bool) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetOrderFirst(v)
+	})
+}
+
+// UpdateOrderFirst sets the "order_first" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateOrderFirst() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateOrderFirst()
+	})
+}
+
+// ClearOrderFirst clears the value of the "order_first" field.
+func (u *PublicityRuleUpsertOne) ClearOrderFirst() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearOrderFirst()
 	})
 }
 
@@ -1766,6 +1823,27 @@ func (u *PublicityRuleUpsertBulk) AddMaxMonths(v int) *PublicityRuleUpsertBulk {
 func (u *PublicityRuleUpsertBulk) UpdateMaxMonths() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateMaxMonths()
+	})
+}
+
+// SetOrderFirst sets the "order_first" field.
+func (u *PublicityRuleUpsertBulk) SetOrderFirst(v bool) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetOrderFirst(v)
+	})
+}
+
+// UpdateOrderFirst sets the "order_first" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateOrderFirst() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateOrderFirst()
+	})
+}
+
+// ClearOrderFirst clears the value of the "order_first" field.
+func (u *PublicityRuleUpsertBulk) ClearOrderFirst() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearOrderFirst()
 	})
 }
 

@@ -326,6 +326,26 @@ func (_u *PublicityRuleUpdate) AddMaxMonths(v int) *PublicityRuleUpdate {
 	return _u
 }
 
+// SetOrderFirst sets the "order_first" field.
+func (_u *PublicityRuleUpdate) SetOrderFirst(v bool) *PublicityRuleUpdate {
+	_u.mutation.SetOrderFirst(v)
+	return _u
+}
+
+// SetNillableOrderFirst sets the "order_first" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableOrderFirst(v *bool) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetOrderFirst(*v)
+	}
+	return _u
+}
+
+// ClearOrderFirst clears the value of the "order_first" field.
+func (_u *PublicityRuleUpdate) ClearOrderFirst() *PublicityRuleUpdate {
+	_u.mutation.ClearOrderFirst()
+	return _u
+}
+
 // SetStartAnchor sets the "start_anchor" field.
 func (_u *PublicityRuleUpdate) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpdate {
 	_u.mutation.SetStartAnchor(v)
@@ -580,6 +600,12 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.AddedMaxMonths(); ok {
 		_spec.AddField(publicityrule.FieldMaxMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.OrderFirst(); ok {
+		_spec.SetField(publicityrule.FieldOrderFirst, field.TypeBool, value)
+	}
+	if _u.mutation.OrderFirstCleared() {
+		_spec.ClearField(publicityrule.FieldOrderFirst, field.TypeBool)
 	}
 	if value, ok := _u.mutation.StartAnchor(); ok {
 		_spec.SetField(publicityrule.FieldStartAnchor, field.TypeEnum, value)
@@ -912,6 +938,26 @@ func (_u *PublicityRuleUpdateOne) AddMaxMonths(v int) *PublicityRuleUpdateOne {
 	return _u
 }
 
+// SetOrderFirst sets the "order_first" field.
+func (_u *PublicityRuleUpdateOne) SetOrderFirst(v bool) *PublicityRuleUpdateOne {
+	_u.mutation.SetOrderFirst(v)
+	return _u
+}
+
+// SetNillableOrderFirst sets the "order_first" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableOrderFirst(v *bool) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetOrderFirst(*v)
+	}
+	return _u
+}
+
+// ClearOrderFirst clears the value of the "order_first" field.
+func (_u *PublicityRuleUpdateOne) ClearOrderFirst() *PublicityRuleUpdateOne {
+	_u.mutation.ClearOrderFirst()
+	return _u
+}
+
 // SetStartAnchor sets the "start_anchor" field.
 func (_u *PublicityRuleUpdateOne) SetStartAnchor(v publicityrule.StartAnchor) *PublicityRuleUpdateOne {
 	_u.mutation.SetStartAnchor(v)
@@ -1196,6 +1242,12 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if value, ok := _u.mutation.AddedMaxMonths(); ok {
 		_spec.AddField(publicityrule.FieldMaxMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.OrderFirst(); ok {
+		_spec.SetField(publicityrule.FieldOrderFirst, field.TypeBool, value)
+	}
+	if _u.mutation.OrderFirstCleared() {
+		_spec.ClearField(publicityrule.FieldOrderFirst, field.TypeBool)
 	}
 	if value, ok := _u.mutation.StartAnchor(); ok {
 		_spec.SetField(publicityrule.FieldStartAnchor, field.TypeEnum, value)

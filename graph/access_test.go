@@ -199,7 +199,7 @@ func TestWritesOutOfScopeAreForbidden(t *testing.T) {
 		}
 		// The credit office manages list entries of any sector.
 		env.as("demo-credit-office").mustData(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "t",
-			sourceRecordID: "CO-L1", severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: "2026-01-02", reason: "欠薪", basis: "第五条", decisionNo: "列9号"}) { id } }`,
+			sourceRecordID: "CO-L1", severity: SERIOUS, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: "2026-01-02", reason: "欠薪", basis: "第五条", decisionNo: "列9号"}) { id } }`,
 			map[string]any{"d": env.departmentID("labour-320000"), "e": penaltyInput(env, "labour-320000", "x")["in"].(map[string]any)["entityID"]}, nil)
 	})
 }

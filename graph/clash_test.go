@@ -67,7 +67,7 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 				func(i int) map[string]any { return map[string]any{"id": corrected, "r": fmt.Sprintf("更正%d", i)} },
 				func(i int) error { return one("administrative_penalties", "remark = ?", fmt.Sprintf("更正%d", i)) }},
 			{"a serious listing", `mutation ClashListing($d: ID!, $e: ID!, $src: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
-				sourceSystem: "clash", sourceRecordID: $src, severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: "2026-01-02", reason: "欠薪",
+				sourceSystem: "clash", sourceRecordID: $src, severity: SERIOUS, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: "2026-01-02", reason: "欠薪",
 				basis: "第五条", decisionNo: $src}) { id } }`, co,
 				func(i int) map[string]any {
 					return map[string]any{"d": env.departmentID("labour-320000"), "e": penaltyInput(env, "labour-320000", "x")["in"].(map[string]any)["entityID"],

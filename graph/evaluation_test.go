@@ -210,7 +210,7 @@ func TestRestrictionLiftsOnExpiryAndObjection(t *testing.T) {
 			}
 		}
 		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!, $end: Date!, $paid: Date!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "jp",
-			sourceRecordID: "JP-2", severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: $on, plannedEndOn: $end, obligationsMetOn: $paid,
+			sourceRecordID: "JP-2", severity: SERIOUS, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: $on, plannedEndOn: $end, obligationsMetOn: $paid,
 			reason: "拖欠工资", basis: "人社部令第45号第五条", decisionNo: "锡人社列〔2026〕1号"}) { id publicity { start minEnd maxEnd repairable } } }`,
 			map[string]any{"d": env.departmentID("labour-320200"), "e": ent.CreateMarketEntity.ID,
 				"on": today.AddDate(-1, 0, 0).Format(time.DateOnly), "end": end.Format(time.DateOnly),

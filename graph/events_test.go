@@ -123,7 +123,7 @@ func creditEvents(t *testing.T, env *testEnv) {
 	today := vocab.SystemClock.Today()
 	listOn := func(token, dep, listType, src string, on time.Time) {
 		env.as(token).mustData(`mutation($d: ID!, $e: ID!, $t: ListEntryListType!, $src: String!, $on: Date!) { createListEntry(input: {departmentID: $d,
-			entityID: $e, sourceSystem: "ev", sourceRecordID: $src, severity: GENERAL, listType: $t, listedOn: $on, reason: "r", basis: "b", decisionNo: $src}) { id } }`,
+			entityID: $e, sourceSystem: "ev", sourceRecordID: $src, severity: GENERAL, listType: $t, orderDeadline: "2019-01-01", listedOn: $on, reason: "r", basis: "b", decisionNo: $src}) { id } }`,
 			map[string]any{"d": env.departmentID(dep), "e": ent.CreateMarketEntity.ID, "t": listType, "src": src, "on": on.Format(time.DateOnly)}, nil)
 	}
 	list := func(token, dep, listType, src string) { listOn(token, dep, listType, src, today) }
@@ -143,9 +143,9 @@ func creditEvents(t *testing.T, env *testEnv) {
 	}
 	// A failed write publishes nothing: a duplicate decision number rolls back.
 	r := env.as("demo-labour-clerk").post(`mutation($d: ID!, $e: ID!) { a: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "ev",
-		sourceRecordID: "EV-X", severity: GENERAL, listType: HR_WAGE_ARREARS, listedOn: "2026-01-05", reason: "r", basis: "b", decisionNo: "X"})
+		sourceRecordID: "EV-X", severity: GENERAL, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: "2026-01-05", reason: "r", basis: "b", decisionNo: "X"})
 		{ id } b: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "ev", sourceRecordID: "EV-X2", severity: GENERAL,
-		listType: HR_WAGE_ARREARS, listedOn: "2026-01-05", reason: "r", basis: "b", decisionNo: "X", epidemicRelated: true, sme: true,
+		listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: "2026-01-05", reason: "r", basis: "b", decisionNo: "X", epidemicRelated: true, sme: true,
 		plannedEndOn: "2000-01-01"}) { id } }`, map[string]any{"d": env.departmentID("labour-320200"), "e": ent.CreateMarketEntity.ID})
 	if len(r.Errors) == 0 {
 		t.Fatal("the failing mutation succeeded")
@@ -230,7 +230,7 @@ func TestEveryRecordKindEmitsAnEvent(t *testing.T) {
 		// The labour clerk reads market records in publicity only: never the commitment. Its own
 		// listing, made last, closes what it receives.
 		env.as("demo-labour-clerk").mustData(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e,
-			sourceSystem: "evk", sourceRecordID: "EVK-HR", severity: GENERAL, listType: HR_WAGE_ARREARS, listedOn: "2026-11-05", reason: "r",
+			sourceSystem: "evk", sourceRecordID: "EVK-HR", severity: GENERAL, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: "2026-11-05", reason: "r",
 			basis: "b", decisionNo: "EVK-HR"}) { id } }`, map[string]any{"d": env.departmentID("labour-320500"), "e": entityID}, nil)
 		for {
 			m := labour.read()

@@ -780,6 +780,7 @@ type ComplexityRoot struct {
 		MeasuresEndOn       func(childComplexity int) int
 		Objections          func(childComplexity int) int
 		ObligationsMetOn    func(childComplexity int) int
+		OrderDeadline       func(childComplexity int) int
 		Person              func(childComplexity int) int
 		PersonID            func(childComplexity int) int
 		PlannedEndOn        func(childComplexity int) int
@@ -1097,6 +1098,7 @@ type ComplexityRoot struct {
 		MaxMonths           func(childComplexity int) int
 		MinFrom             func(childComplexity int) int
 		MinMonths           func(childComplexity int) int
+		OrderFirst          func(childComplexity int) int
 		PenaltyCategories   func(childComplexity int) int
 		Procedures          func(childComplexity int) int
 		Published           func(childComplexity int) int
@@ -4687,6 +4689,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.ObligationsMetOn(childComplexity), true
+	case "ListEntry.orderDeadline":
+		if e.ComplexityRoot.ListEntry.OrderDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.OrderDeadline(childComplexity), true
 	case "ListEntry.person":
 		if e.ComplexityRoot.ListEntry.Person == nil {
 			break
@@ -6481,6 +6489,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.MinMonths(childComplexity), true
+	case "PublicityRule.orderFirst":
+		if e.ComplexityRoot.PublicityRule.OrderFirst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.OrderFirst(childComplexity), true
 	case "PublicityRule.penaltyCategories":
 		if e.ComplexityRoot.PublicityRule.PenaltyCategories == nil {
 			break
@@ -9858,6 +9872,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_removedOn(ctx, field)
 	case "measuresEndOn":
 		return ec.fieldContext_ListEntry_measuresEndOn(ctx, field)
+	case "orderDeadline":
+		return ec.fieldContext_ListEntry_orderDeadline(ctx, field)
 	case "obligationsMetOn":
 		return ec.fieldContext_ListEntry_obligationsMetOn(ctx, field)
 	case "publicityMinEnd":
@@ -10394,6 +10410,8 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_minFrom(ctx, field)
 	case "maxMonths":
 		return ec.fieldContext_PublicityRule_maxMonths(ctx, field)
+	case "orderFirst":
+		return ec.fieldContext_PublicityRule_orderFirst(ctx, field)
 	case "startAnchor":
 		return ec.fieldContext_PublicityRule_startAnchor(ctx, field)
 	case "repairable":
@@ -27496,6 +27514,29 @@ func (ec *executionContext) fieldContext_ListEntry_measuresEndOn(_ context.Conte
 	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
 }
 
+func (ec *executionContext) _ListEntry_orderDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_orderDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_orderDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
+}
+
 func (ec *executionContext) _ListEntry_obligationsMetOn(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35567,6 +35608,29 @@ func (ec *executionContext) _PublicityRule_maxMonths(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_PublicityRule_maxMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicityRule_orderFirst(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_orderFirst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderFirst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_orderFirst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PublicityRule_startAnchor(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -50564,7 +50628,7 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "measuresEndOn", "obligationsMetOn", "removalReason", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "measuresEndOn", "orderDeadline", "obligationsMetOn", "removalReason", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -50662,6 +50726,13 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.MeasuresEndOn = data
+		case "orderDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadline"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadline = data
 		case "obligationsMetOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -59675,7 +59746,7 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "measuresEndOn", "measuresEndOnNEQ", "measuresEndOnIn", "measuresEndOnNotIn", "measuresEndOnGT", "measuresEndOnGTE", "measuresEndOnLT", "measuresEndOnLTE", "measuresEndOnIsNil", "measuresEndOnNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "measuresEndOn", "measuresEndOnNEQ", "measuresEndOnIn", "measuresEndOnNotIn", "measuresEndOnGT", "measuresEndOnGTE", "measuresEndOnLT", "measuresEndOnLTE", "measuresEndOnIsNil", "measuresEndOnNotNil", "orderDeadline", "orderDeadlineNEQ", "orderDeadlineIn", "orderDeadlineNotIn", "orderDeadlineGT", "orderDeadlineGTE", "orderDeadlineLT", "orderDeadlineLTE", "orderDeadlineIsNil", "orderDeadlineNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -60921,6 +60992,76 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.MeasuresEndOnNotNil = data
+		case "orderDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadline"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadline = data
+		case "orderDeadlineNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineNEQ = data
+		case "orderDeadlineIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineIn = data
+		case "orderDeadlineNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineNotIn = data
+		case "orderDeadlineGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineGT = data
+		case "orderDeadlineGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineGTE = data
+		case "orderDeadlineLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineLT = data
+		case "orderDeadlineLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineLTE = data
+		case "orderDeadlineIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineIsNil = data
+		case "orderDeadlineNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadlineNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadlineNotNil = data
 		case "obligationsMetOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -67168,7 +67309,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "commitmentKind", "commitmentKindNEQ", "commitmentKindIn", "commitmentKindNotIn", "commitmentKindIsNil", "commitmentKindNotNil", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "startAnchor", "startAnchorNEQ", "startAnchorIn", "startAnchorNotIn", "startAnchorIsNil", "startAnchorNotNil", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "commitmentKind", "commitmentKindNEQ", "commitmentKindIn", "commitmentKindNotIn", "commitmentKindIsNil", "commitmentKindNotNil", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "orderFirst", "orderFirstNEQ", "orderFirstIsNil", "orderFirstNotNil", "startAnchor", "startAnchorNEQ", "startAnchorIn", "startAnchorNotIn", "startAnchorIsNil", "startAnchorNotNil", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -67938,6 +68079,34 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.MaxMonthsLTE = data
+		case "orderFirst":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderFirst"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderFirst = data
+		case "orderFirstNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderFirstNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderFirstNEQ = data
+		case "orderFirstIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderFirstIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderFirstIsNil = data
+		case "orderFirstNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderFirstNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderFirstNotNil = data
 		case "startAnchor":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startAnchor"))
 			data, err := ec.unmarshalOPublicityRuleStartAnchor2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐStartAnchor(ctx, v)
@@ -76084,7 +76253,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "measuresEndOn", "clearMeasuresEndOn", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "measuresEndOn", "clearMeasuresEndOn", "orderDeadline", "clearOrderDeadline", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -76182,6 +76351,20 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.ClearMeasuresEndOn = data
+		case "orderDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderDeadline"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderDeadline = data
+		case "clearOrderDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearOrderDeadline"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearOrderDeadline = data
 		case "obligationsMetOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -81501,6 +81684,11 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "orderDeadline":
+			out.Values[i] = ec._ListEntry_orderDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "obligationsMetOn":
 			out.Values[i] = ec._ListEntry_obligationsMetOn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -83533,6 +83721,11 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 		case "maxMonths":
 			out.Values[i] = ec._PublicityRule_maxMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orderFirst":
+			out.Values[i] = ec._PublicityRule_orderFirst(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "startAnchor":

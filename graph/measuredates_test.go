@@ -46,7 +46,7 @@ func TestMeasuresApplyWhileInForce(t *testing.T) {
 			no := fmt.Sprintf("MD-%d", i)
 			q := env.db.Client.ListEntry.Create().SetDepartmentID(env.departmentID(l.dep)).SetEntityID(atoi(t, entities[i])).
 				SetSourceSystem("md").SetSourceRecordID(no).SetSeverity(vocab.Serious).SetListType(l.list).SetListedOn(day(l.on)).
-				SetReason("r").SetBasis("b").SetDecisionNo(no)
+				SetReason("r").SetBasis("b").SetDecisionNo(no).SetOrderDeadline(day(l.on - 15)) // the order to pay came first
 			if i == 1 {
 				q.SetMeasuresEndOn(day(5)) // the listing's own measures end before a measure's window does
 			}

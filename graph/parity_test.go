@@ -172,7 +172,7 @@ func parityFixtures(t *testing.T, env *testEnv) map[string][]int {
 	delete(person0, "entityID")
 	mk(clerk, "ListEntry", person0)
 	mk("demo-labour-clerk", "ListEntry", record("labour-320200", ents[2].ID, map[string]any{"severity": "SERIOUS", "listType": "HR_WAGE_ARREARS",
-		"listedOn": todayMinus(300), "obligationsMetOn": todayMinus(100), "reason": "拖欠工资", "basis": "人社部令第45号", "decisionNo": "列#"}))
+		"orderDeadline": todayMinus(320), "listedOn": todayMinus(300), "obligationsMetOn": todayMinus(100), "reason": "拖欠工资", "basis": "人社部令第45号", "decisionNo": "列#"}))
 	mk(clerk, "RedListEntry", record("market-320000", ents[0].ID, map[string]any{"listType": "SAMR_CONTRACT_HONOUR", "source": "省市场监管局",
 		"decisionNo": "荣#", "recognisedOn": day0, "validUntil": todayMinus(-300), "basis": "办法"}))
 	mk(clerk, "RedListEntry", record("market-320000", ents[1].ID, map[string]any{"listType": "SAMR_CONTRACT_HONOUR", "source": "省市场监管局",

@@ -64,7 +64,7 @@ func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 				listedOn[id] = append(listedOn[id], on)
 				if _, err := c.ListEntry.Create().SetDepartmentID(env.departmentID(kind.dep)).SetEntityID(id).
 					SetSourceSystem("pr").SetSourceRecordID(no).SetSeverity(vocab.Serious).SetListType(kind.list).
-					SetListedOn(date(on)).SetReason("r").SetBasis("b").SetDecisionNo(no).Save(ctx); err != nil {
+					SetListedOn(date(on)).SetOrderDeadline(date(on + 15)).SetReason("r").SetBasis("b").SetDecisionNo(no).Save(ctx); err != nil {
 					t.Fatalf("entity listing: %v", err)
 				}
 			}
@@ -102,7 +102,7 @@ func TestPersonRestrictionsAreTheRulesOverTheRows(t *testing.T) {
 					listed = append(listed, no)
 					if _, err := c.ListEntry.Create().SetDepartmentID(env.departmentID(kind.dep)).SetPersonID(pid).
 						SetSourceSystem("pr").SetSourceRecordID(no).SetSeverity(vocab.Serious).SetListType(kind.list).
-						SetListedOn(date(r.IntN(180))).SetReason("r").SetBasis("b").SetDecisionNo(no).Save(ctx); err != nil {
+						SetListedOn(date(r.IntN(180))).SetOrderDeadline(date(200)).SetReason("r").SetBasis("b").SetDecisionNo(no).Save(ctx); err != nil {
 						t.Fatalf("own listing: %v", err)
 					}
 				}

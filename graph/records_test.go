@@ -269,7 +269,7 @@ func TestRecordSectorComesFromItsKind(t *testing.T) {
 			}
 			kinds = append(kinds, kind{`mutation($d: ID!, $e: ID!, $k: String!, $v: ListEntryListType!) {
 				createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "kind-test", sourceRecordID: $k, severity: GENERAL,
-				listType: $v, listedOn: "2025-01-02", reason: "原因", basis: "依据", decisionNo: $k}) { sector } }`,
+				listType: $v, orderDeadline: "2024-12-20", listedOn: "2025-01-02", reason: "原因", basis: "依据", decisionNo: $k}) { sector } }`,
 				map[string]any{"v": lt}, s})
 		}
 		if len(kinds) < 15 {

@@ -218,7 +218,7 @@ func TestWageArrearsMinimumCountsFromPayment(t *testing.T) {
 			}
 		}
 		clerk.mustData(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "wa",
-			sourceRecordID: "WA-1", severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: "2026-01-31", reason: "拖欠工资",
+			sourceRecordID: "WA-1", severity: SERIOUS, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: "2026-01-31", reason: "拖欠工资",
 			basis: "人社部令第45号", decisionNo: "WA-1"}) { id publicity { minEnd maxEnd } } }`,
 			map[string]any{"d": env.departmentID("labour-320200"), "e": entity}, &l)
 		if w := l.CreateListEntry.Publicity; w.MinEnd != "2029-01-31" || w.MaxEnd != "2029-01-31" {
@@ -624,6 +624,106 @@ func TestPersonRestrictionsOfAnIDOfNoPerson(t *testing.T) {
 		public.mustData(q, nobody, &out)
 		if len(out.Restrictions) != 0 {
 			t.Errorf("the public asking about no person: %+v, want none", out.Restrictions)
+		}
+	})
+}
+
+// A list whose rule says so (orderFirst: the wage-arrears list, where the department first
+// orders payment by a deadline and lists once it has passed, 人社部令第45号 art. 5) is entered
+// only after that order's deadline. For every list type of the stored list rules (read from
+// the rule table, not named here), a listing dated a year ago is made without an order's
+// deadline, with one on its date, and with one the day before; then the last is corrected onto
+// its deadline, and its deadline taken away. Each answer follows the rule's flag; a refusal is
+// BAD_USER_INPUT naming the field, and a refused write leaves the listing as it was.
+func TestListingsFollowTheOrderTheirListRequires(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 40)
+		co := env.as("demo-credit-office")
+		dep := sqlStrings(t, env, `SELECT CAST(id AS CHAR) FROM departments WHERE sector = 'CREDIT_OFFICE' ORDER BY id LIMIT 1`)[0]
+		entities := sqlIDs(t, env, `SELECT id FROM market_entities ORDER BY id`)
+		rows, err := env.db.SQL.Query(`SELECT DISTINCT list_type, COALESCE(order_first, FALSE) FROM publicity_rules WHERE list_type IS NOT NULL AND list_type <> ''`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orderFirst := map[string]bool{}
+		for rows.Next() {
+			var lt string
+			var first bool
+			if err := rows.Scan(&lt, &first); err != nil {
+				t.Fatal(err)
+			}
+			orderFirst[lt] = orderFirst[lt] || first
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if !orderFirst["HR_WAGE_ARREARS"] || len(orderFirst) < 5 {
+			t.Fatalf("list rules %v: the wage-arrears list must require an order first", orderFirst)
+		}
+		listed := todayMinus(365)
+		dayBefore := todayMinus(366)
+		const create = `mutation($in: CreateListEntryInput!) { createListEntry(input: $in) { id } }`
+		const update = `mutation($id: ID!, $in: UpdateListEntryInput!) { updateListEntry(id: $id, input: $in) { id } }`
+		n, k := 0, 0
+		for lt, first := range orderFirst {
+			sev := "GENERAL"
+			if lt == "HR_WAGE_ARREARS" || lt == "MS_SERIOUS_ILLEGAL_DISHONEST" {
+				sev = "SERIOUS"
+			}
+			var kept string
+			for _, c := range []struct {
+				name     string
+				deadline any
+				field    string // the field a refusal names; "" when the listing is made
+			}{
+				{"no order", nil, "orderDeadline"},
+				{"the order's deadline on the listing day", listed, "listedOn"},
+				{"the order's deadline the day before", dayBefore, ""},
+			} {
+				if !first {
+					c.field = ""
+				}
+				n++
+				in := map[string]any{"departmentID": dep, "entityID": entities[k%len(entities)], "sourceSystem": "of", "sourceRecordID": fmt.Sprintf("OF-%d", n),
+					"severity": sev, "listType": lt, "listedOn": listed, "reason": "r", "basis": "b", "decisionNo": fmt.Sprintf("OF-%d", n)}
+				k++
+				if c.deadline != nil {
+					in["orderDeadline"] = c.deadline
+				}
+				before := env.count("list_entries", "")
+				if c.field != "" {
+					co.wantError(create, map[string]any{"in": in}, "BAD_USER_INPUT", c.field)
+					if after := env.count("list_entries", ""); after != before {
+						t.Errorf("%s, %s: refused, yet %d list entries were written", lt, c.name, after-before)
+					}
+					continue
+				}
+				var out struct{ CreateListEntry struct{ ID string } }
+				co.mustData(create, map[string]any{"in": in}, &out)
+				kept = out.CreateListEntry.ID
+			}
+			// Corrections of the last listing: onto its deadline, then without one.
+			for _, c := range []struct {
+				name  string
+				in    map[string]any
+				field string
+			}{
+				{"moved onto the deadline", map[string]any{"listedOn": dayBefore}, "listedOn"},
+				{"the deadline taken away", map[string]any{"clearOrderDeadline": true}, "orderDeadline"},
+				{"the deadline moved onto the listing day", map[string]any{"orderDeadline": listed}, "listedOn"},
+			} {
+				if !first {
+					co.mustData(update, map[string]any{"id": kept, "in": c.in}, nil)
+					continue
+				}
+				co.wantError(update, map[string]any{"id": kept, "in": c.in}, "BAD_USER_INPUT", c.field)
+				on := sqlStrings(t, env, `SELECT SUBSTR(listed_on, 1, 10) FROM list_entries WHERE id = ?`, atoi(t, kept))
+				deadline := sqlStrings(t, env, `SELECT COALESCE(SUBSTR(order_deadline, 1, 10), '') FROM list_entries WHERE id = ?`, atoi(t, kept))
+				if len(on) != 1 || on[0] != listed || len(deadline) != 1 || deadline[0] != dayBefore {
+					t.Errorf("%s, %s: refused, yet the listing reads listed %v, order deadline %v", lt, c.name, on, deadline)
+				}
+			}
 		}
 	})
 }

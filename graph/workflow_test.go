@@ -25,7 +25,7 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 		dep := env.departmentID("labour-320200")
 		list := func(src string) gqlResponse {
 			return clerk.post(`mutation($d: ID!, $p: ID!, $on: Date!, $src: String!) { createListEntry(input: {departmentID: $d, personID: $p,
-				sourceSystem: "hr", sourceRecordID: $src, severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: $on,
+				sourceSystem: "hr", sourceRecordID: $src, severity: SERIOUS, listType: HR_WAGE_ARREARS, orderDeadline: "2020-01-01", listedOn: $on,
 				reason: "拖欠农民工工资", basis: "人社部令第45号第五条", decisionNo: $src}) { id } }`,
 				map[string]any{"d": dep, "p": person, "on": today.Format(time.DateOnly), "src": src})
 		}

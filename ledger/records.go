@@ -466,6 +466,26 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 	return nil
 }
 
+// orderFirst checks, for a list whose rule says so, that the listing followed an order to
+// comply by a deadline: it names the order's deadline and is dated after it (the listing as it
+// will be; the stored values stand in for those an update leaves).
+func orderFirst(ctx context.Context, m *gen.ListEntryMutation, r *gen.PublicityRule, listType listentry.ListType, listed time.Time) error {
+	if r == nil || r.OrderFirst == nil || !*r.OrderFirst {
+		return nil
+	}
+	deadline, ok, err := after[time.Time](ctx, m, listentry.FieldOrderDeadline)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return derrors.Field("orderDeadline", "a %s listing follows an order to comply by a deadline (list rule %s): give that order's deadline", listType, r.RuleSet)
+	case !listed.After(deadline):
+		return derrors.Field("listedOn", "%s is not after %s, the deadline of the order to comply that must pass before a %s listing",
+			listed.Format(time.DateOnly), deadline.Format(time.DateOnly), listType)
+	}
+	return nil
+}
+
 // listEntryRules checks that a listing's dates are in order and a removal has a reason, that a
 // person was given prior notice, and sets the window of the list's publicity rule.
 func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
@@ -492,7 +512,9 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	unplanned := m.PlannedEndOnCleared()
 	met, metNow := m.ObligationsMetOn()
 	unmet := m.ObligationsMetOnCleared()
-	if !create && !replanned && !unplanned && !metNow && !unmet && !moved && !relisted {
+	_, reordered := m.OrderDeadline()
+	unordered := m.OrderDeadlineCleared()
+	if !create && !replanned && !unplanned && !metNow && !unmet && !moved && !relisted && !reordered && !unordered {
 		return nil
 	}
 	// The list's publicity rule in force at the listing date sets the earliest repair and,
@@ -511,6 +533,9 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		return err
 	}
 	r := publicity.ListRule(rules, string(listType), listed)
+	if err := orderFirst(ctx, m, r, listType, listed); err != nil {
+		return err
+	}
 	if r == nil {
 		if !create && (moved || relisted) {
 			// No rule is in force for the corrected date or list: nothing one derived stays,

@@ -400,7 +400,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			"penalty_content", "fine_amount", "procedure", "decision_date", "valid_until", "publicity_start", "publicity_min_end",
 			"publicity_deadline", "repairable", "publicity_rule_set", "authority_name", "authority_uscc", "data_source_unit", "data_source_unit_uscc")...),
 		lists: newRows("list_entries", append(recordCols, "list_type", "listed_on", "reason", "basis", "decision_no", "planned_end_on",
-			"publicity_min_end", "repairable")...),
+			"publicity_min_end", "repairable", "order_deadline")...),
 		apps: newRows("measure_applications", "id", "measure_id", "list_entry_id", "entity_id", "subject_kind", "via", "basis", "from_on", "to_on"),
 	}
 	// Every entity has a representative, a role and four ratings; the rest are rarer.
@@ -567,8 +567,12 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				}
 			}
 			listID := l.id("list_entries")
+			var orderDeadline any // the order to comply that came first, where the list's rule asks for one
+			if rule != nil && rule.OrderFirst != nil && *rule.OrderFirst {
+				orderDeadline = on.AddDate(0, 0, -15)
+			}
 			b.lists.add(append(l.record(listID, d, string(sev), "js-lists", fmt.Sprintf("B%d", i), entityID),
-				listType, on, reason, basis, fmt.Sprintf("%s列字〔%d〕B%d号", d.Name, on.Year(), i), plannedEnd, minEnd, repairable)...)
+				listType, on, reason, basis, fmt.Sprintf("%s列字〔%d〕B%d号", d.Name, on.Year(), i), plannedEnd, minEnd, repairable, orderDeadline)...)
 			// The company's own measure applications, as the write engine stores them for an
 			// active listing (its persons were not given prior notice here, so none reach them).
 			for _, m := range l.measures {

@@ -101,6 +101,11 @@ var samrRows = []struct {
 		basis: "总局令第45号第十三条、第十四条第三款：停产停业、限制经营、限制从业、降级、吊销的不得提前停止；限制期长于三年的按实际期限公示"},
 }
 
+// orderFirstLists are the lists entered only after an order to comply by a deadline has passed:
+// the wage-arrears list (人社部令第45号 art. 5: the department orders payment by a deadline, and
+// lists once it has passed).
+var orderFirstLists = []string{"HR_WAGE_ARREARS"}
+
 // listRuleRows are the publicity rules of the lists (domain.md §4, §3.5): how long an entry
 // stays at least before early removal can be applied for, and at most.
 var listRuleRows = []struct {
@@ -174,6 +179,11 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 			SetStartAnchor(publicityrule.StartAnchorPUBLICATION_DATE).Exec(ctx); err != nil {
 			return fmt.Errorf("anchoring SAMR Order 45's publicity rules: %w", err)
 		}
+		// Likewise the lists entered only after an order to comply by a deadline.
+		if err := c.PublicityRule.Update().Where(publicityrule.ListTypeIn(orderFirstLists...), publicityrule.OrderFirstIsNil()).
+			SetOrderFirst(true).Exec(ctx); err != nil {
+			return fmt.Errorf("marking the lists entered after an order: %w", err)
+		}
 		return commitmentRules(ctx, c)
 	}
 	bulk := make([]*ent.PublicityRuleCreate, 0, len(publicityRuleRows))
@@ -209,7 +219,8 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	for _, r := range listRuleRows {
 		bulk = append(bulk, c.PublicityRule.Create().SetRuleSet("LISTS-2021").SetEffectiveFrom(day("2019-07-01")).
 			SetSeverity(publicityrule.SeverityANY).SetListType(r.listType).SetMinMonths(r.min).SetMaxMonths(r.max).
-			SetRepairable(r.repairable).SetBasis(r.basis).SetNillableMinFrom(minFromOf(r.listType)))
+			SetRepairable(r.repairable).SetBasis(r.basis).SetNillableMinFrom(minFromOf(r.listType)).
+			SetOrderFirst(slices.Contains(orderFirstLists, r.listType)))
 	}
 	if err := c.PublicityRule.CreateBulk(bulk...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading publicity rules: %w", err)

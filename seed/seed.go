@@ -652,10 +652,14 @@ func (g *generator) penalty(c *ent.Client, es entitySpec, person *ent.NaturalPer
 func (g *generator) listEntry(c *ent.Client, es entitySpec, listType string, s vocab.Sector, sev vocab.Severity, reason, basis string) *ent.ListEntryCreate {
 	d := g.dept(s, es.city)
 	on := g.daysAgo(10, 1000)
-	return c.ListEntry.Create().SetDepartmentID(d.ID).SetEntityID(es.e.ID).
+	create := c.ListEntry.Create().SetDepartmentID(d.ID).SetEntityID(es.e.ID).
 		SetSourceSystem("js-lists").SetSourceRecordID(g.sourceID("LIST")).SetSeverity(sev).
 		SetListType(listentry.ListType(listType)).SetListedOn(on). // the list's rule sets the planned end
 		SetReason(reason).SetBasis(basis).SetDecisionNo(fmt.Sprintf("%s列字〔%d〕%d号", d.Name, on.Year(), g.seq))
+	if slices.Contains(orderFirstLists, listType) {
+		create.SetOrderDeadline(on.AddDate(0, 0, -15)) // the order to pay came first, with 15 days
+	}
+	return create
 }
 
 // providers registers some EIA compilers and monitoring agencies with practitioners.

@@ -2,6 +2,7 @@ package seed_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -232,6 +233,67 @@ func TestReferenceAnchorsOrder45AtPublication(t *testing.T) {
 			case set != "SAMR-ORDER-45" && (len(n) != 1 || n["none"] == 0):
 				t.Errorf("upgraded: %s's rules are anchored %v, want them left as they were", set, n)
 			}
+		}
+	})
+}
+
+// The wage-arrears list is entered only after an order to pay by a deadline: the reference
+// data mark its rule so and no other list's. A database loaded before the mark gets it on the
+// next start; a rule the office marked itself keeps its mark.
+func TestReferenceMarksTheListsEnteredAfterAnOrder(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		marks := func() map[string]string {
+			rows, err := db.Client.PublicityRule.Query().Where(publicityrule.ListTypeNotNil(), publicityrule.ListTypeNEQ("")).All(ctx)
+			if err != nil || len(rows) < 5 {
+				t.Fatalf("list rules: %d, %v", len(rows), err)
+			}
+			out := map[string]string{}
+			for _, r := range rows {
+				out[r.ListType] = "none"
+				if r.OrderFirst != nil {
+					out[r.ListType] = fmt.Sprint(*r.OrderFirst)
+				}
+			}
+			return out
+		}
+		for lt, m := range marks() {
+			if want := fmt.Sprint(lt == "HR_WAGE_ARREARS"); m != want {
+				t.Errorf("loaded: %s's rule order-first %s, want %s", lt, m, want)
+			}
+		}
+		if _, err := db.SQL.Exec("UPDATE publicity_rules SET order_first = NULL"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL.Exec("UPDATE publicity_rules SET order_first = ? WHERE list_type = 'HR_SOCIAL_INSURANCE_SERIOUS'", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		for lt, m := range marks() {
+			want := "none"
+			switch lt {
+			case "HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS":
+				want = "true"
+			}
+			if m != want {
+				t.Errorf("upgraded: %s's rule order-first %s, want %s", lt, m, want)
+			}
+		}
+		// An office that decided the wage-arrears list needs no order keeps its decision.
+		if _, err := db.SQL.Exec("UPDATE publicity_rules SET order_first = ? WHERE list_type = 'HR_WAGE_ARREARS'", false); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		if m := marks()["HR_WAGE_ARREARS"]; m != "false" {
+			t.Errorf("the office's own mark on the wage-arrears rule became %s", m)
 		}
 	})
 }

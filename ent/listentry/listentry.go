@@ -64,6 +64,8 @@ const (
 	FieldRemovedOn = "removed_on"
 	// FieldMeasuresEndOn holds the string denoting the measures_end_on field in the database.
 	FieldMeasuresEndOn = "measures_end_on"
+	// FieldOrderDeadline holds the string denoting the order_deadline field in the database.
+	FieldOrderDeadline = "order_deadline"
 	// FieldObligationsMetOn holds the string denoting the obligations_met_on field in the database.
 	FieldObligationsMetOn = "obligations_met_on"
 	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
@@ -155,6 +157,7 @@ var Columns = []string{
 	FieldPlannedEndOn,
 	FieldRemovedOn,
 	FieldMeasuresEndOn,
+	FieldOrderDeadline,
 	FieldObligationsMetOn,
 	FieldPublicityMinEnd,
 	FieldRepairable,
@@ -412,6 +415,11 @@ func ByRemovedOn(opts ...sql.OrderTermOption) OrderOption {
 // ByMeasuresEndOn orders the results by the measures_end_on field.
 func ByMeasuresEndOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMeasuresEndOn, opts...).ToFunc()
+}
+
+// ByOrderDeadline orders the results by the order_deadline field.
+func ByOrderDeadline(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrderDeadline, opts...).ToFunc()
 }
 
 // ByObligationsMetOn orders the results by the obligations_met_on field.

@@ -146,6 +146,11 @@ func MeasuresEndOn(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldMeasuresEndOn, v))
 }
 
+// OrderDeadline applies equality check predicate on the "order_deadline" field. It's identical to OrderDeadlineEQ.
+func OrderDeadline(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldOrderDeadline, v))
+}
+
 // ObligationsMetOn applies equality check predicate on the "obligations_met_on" field. It's identical to ObligationsMetOnEQ.
 func ObligationsMetOn(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldObligationsMetOn, v))
@@ -1049,6 +1054,56 @@ func MeasuresEndOnIsNil() predicate.ListEntry {
 // MeasuresEndOnNotNil applies the NotNil predicate on the "measures_end_on" field.
 func MeasuresEndOnNotNil() predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldNotNull(FieldMeasuresEndOn))
+}
+
+// OrderDeadlineEQ applies the EQ predicate on the "order_deadline" field.
+func OrderDeadlineEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldOrderDeadline, v))
+}
+
+// OrderDeadlineNEQ applies the NEQ predicate on the "order_deadline" field.
+func OrderDeadlineNEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNEQ(FieldOrderDeadline, v))
+}
+
+// OrderDeadlineIn applies the In predicate on the "order_deadline" field.
+func OrderDeadlineIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIn(FieldOrderDeadline, vs...))
+}
+
+// OrderDeadlineNotIn applies the NotIn predicate on the "order_deadline" field.
+func OrderDeadlineNotIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotIn(FieldOrderDeadline, vs...))
+}
+
+// OrderDeadlineGT applies the GT predicate on the "order_deadline" field.
+func OrderDeadlineGT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGT(FieldOrderDeadline, v))
+}
+
+// OrderDeadlineGTE applies the GTE predicate on the "order_deadline" field.
+func OrderDeadlineGTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGTE(FieldOrderDeadline, v))
+}
+
+// OrderDeadlineLT applies the LT predicate on the "order_deadline" field.
+func OrderDeadlineLT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLT(FieldOrderDeadline, v))
+}
+
+// OrderDeadlineLTE applies the LTE predicate on the "order_deadline" field.
+func OrderDeadlineLTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLTE(FieldOrderDeadline, v))
+}
+
+// OrderDeadlineIsNil applies the IsNil predicate on the "order_deadline" field.
+func OrderDeadlineIsNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIsNull(FieldOrderDeadline))
+}
+
+// OrderDeadlineNotNil applies the NotNil predicate on the "order_deadline" field.
+func OrderDeadlineNotNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotNull(FieldOrderDeadline))
 }
 
 // ObligationsMetOnEQ applies the EQ predicate on the "obligations_met_on" field.

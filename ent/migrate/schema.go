@@ -797,6 +797,7 @@ var (
 		{Name: "planned_end_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "removed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "measures_end_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "order_deadline", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "obligations_met_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
@@ -813,19 +814,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "list_entries_departments_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[24]},
+				Columns:    []*schema.Column{ListEntriesColumns[25]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "list_entries_market_entities_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[25]},
+				Columns:    []*schema.Column{ListEntriesColumns[26]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "list_entries_natural_persons_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[26]},
+				Columns:    []*schema.Column{ListEntriesColumns[27]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -834,7 +835,7 @@ var (
 			{
 				Name:    "list_entries_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[6], ListEntriesColumns[7]},
+				Columns: []*schema.Column{ListEntriesColumns[25], ListEntriesColumns[6], ListEntriesColumns[7]},
 			},
 			{
 				Name:    "list_entries_source",
@@ -844,12 +845,12 @@ var (
 			{
 				Name:    "listentry_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[25], ListEntriesColumns[3]},
+				Columns: []*schema.Column{ListEntriesColumns[26], ListEntriesColumns[3]},
 			},
 			{
 				Name:    "listentry_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[26]},
+				Columns: []*schema.Column{ListEntriesColumns[27]},
 			},
 			{
 				Name:    "listentry_list_type_listed_on",
@@ -859,7 +860,7 @@ var (
 			{
 				Name:    "listentry_department_id_decision_no",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[16]},
+				Columns: []*schema.Column{ListEntriesColumns[25], ListEntriesColumns[16]},
 			},
 		},
 	}
@@ -1242,6 +1243,7 @@ var (
 		{Name: "min_months", Type: field.TypeInt},
 		{Name: "min_from", Type: field.TypeEnum, Enums: []string{"START", "OBLIGATIONS_MET"}, Default: "START"},
 		{Name: "max_months", Type: field.TypeInt},
+		{Name: "order_first", Type: field.TypeBool, Nullable: true},
 		{Name: "start_anchor", Type: field.TypeEnum, Nullable: true, Enums: []string{"DECISION_DATE", "PUBLICATION_DATE"}},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},

@@ -52,6 +52,8 @@ const (
 	FieldMinFrom = "min_from"
 	// FieldMaxMonths holds the string denoting the max_months field in the database.
 	FieldMaxMonths = "max_months"
+	// FieldOrderFirst holds the string denoting the order_first field in the database.
+	FieldOrderFirst = "order_first"
 	// FieldStartAnchor holds the string denoting the start_anchor field in the database.
 	FieldStartAnchor = "start_anchor"
 	// FieldRepairable holds the string denoting the repairable field in the database.
@@ -82,6 +84,7 @@ var Columns = []string{
 	FieldMinMonths,
 	FieldMinFrom,
 	FieldMaxMonths,
+	FieldOrderFirst,
 	FieldStartAnchor,
 	FieldRepairable,
 	FieldBasis,
@@ -310,6 +313,11 @@ func ByMinFrom(opts ...sql.OrderTermOption) OrderOption {
 // ByMaxMonths orders the results by the max_months field.
 func ByMaxMonths(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMaxMonths, opts...).ToFunc()
+}
+
+// ByOrderFirst orders the results by the order_first field.
+func ByOrderFirst(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrderFirst, opts...).ToFunc()
 }
 
 // ByStartAnchor orders the results by the start_anchor field.

@@ -106,6 +106,11 @@ func MaxMonths(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldMaxMonths, v))
 }
 
+// OrderFirst applies equality check predicate on the "order_first" field. It's identical to OrderFirstEQ.
+func OrderFirst(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldOrderFirst, v))
+}
+
 // Repairable applies equality check predicate on the "repairable" field. It's identical to RepairableEQ.
 func Repairable(v bool) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldRepairable, v))
@@ -644,6 +649,26 @@ func MaxMonthsLT(v int) predicate.PublicityRule {
 // MaxMonthsLTE applies the LTE predicate on the "max_months" field.
 func MaxMonthsLTE(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldLTE(FieldMaxMonths, v))
+}
+
+// OrderFirstEQ applies the EQ predicate on the "order_first" field.
+func OrderFirstEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldOrderFirst, v))
+}
+
+// OrderFirstNEQ applies the NEQ predicate on the "order_first" field.
+func OrderFirstNEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldOrderFirst, v))
+}
+
+// OrderFirstIsNil applies the IsNil predicate on the "order_first" field.
+func OrderFirstIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldOrderFirst))
+}
+
+// OrderFirstNotNil applies the NotNil predicate on the "order_first" field.
+func OrderFirstNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldOrderFirst))
 }
 
 // StartAnchorEQ applies the EQ predicate on the "start_anchor" field.

@@ -1827,7 +1827,7 @@ func init() {
 		}
 	}()
 	// listentryDescRepairable is the schema descriptor for repairable field.
-	listentryDescRepairable := listentryFields[10].Descriptor()
+	listentryDescRepairable := listentryFields[11].Descriptor()
 	// listentry.DefaultRepairable holds the default value on creation for the repairable field.
 	listentry.DefaultRepairable = listentryDescRepairable.Default.(bool)
 	marketentityMixin := schema.MarketEntity{}.Mixin()
@@ -2298,11 +2298,11 @@ func init() {
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[18].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[19].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[19].Descriptor()
+	publicityruleDescBasis := publicityruleFields[20].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	redlistentryMixin := schema.RedListEntry{}.Mixin()

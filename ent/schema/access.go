@@ -153,6 +153,8 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Enum("min_from").Values("START", "OBLIGATIONS_MET").Default("START").
 			Comment("Where the minimum counts from: START, the record's start; OBLIGATIONS_MET, the day the subject met its obligations (the wage-arrears list: the arrears paid) — until then no early end."),
 		field.Int("max_months").Min(0).Comment("Maximum publicity, after which it stops automatically, in months."),
+		field.Bool("order_first").Optional().Nillable().
+			Comment("For a list rule: whether a listing is made only after an order to comply by a deadline has passed (the wage-arrears list: the human-resources department orders payment by a deadline first, 人社部令第45号 art. 5); such a listing names the order's deadline (orderDeadline) and is dated after it. Empty counts as no (rows loaded before the column)."),
 		field.Enum("start_anchor").Values("DECISION_DATE", "PUBLICATION_DATE").Optional().Nillable().
 			Comment("Where a penalty's window counts from: DECISION_DATE (527号, Order 58, Order 36); PUBLICATION_DATE, the day published (SAMR Order 45: 自公示之日起), the decision date when the penalty gives none. Empty counts as DECISION_DATE (rows loaded before the column)."),
 		field.Bool("repairable").Default(true).Comment("Whether repair can end publicity early."),

@@ -208,6 +208,8 @@ func (ListEntry) Fields() []ent.Field {
 		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
 		field.Time("measures_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Last day its measures (joint punishment, the evaluation's gates) apply, when shorter than its publicity: an EIA rectification listing restricts for 6 months but is public for 5 years (domain.md §3.5)."),
+		field.Time("order_deadline").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Deadline of the order to comply that came before the listing (责令限期改正/支付的期限), where the list's rule requires one (orderFirst: the wage-arrears list, 人社部令第45号 art. 5): the listing date is after it."),
 		field.Time("obligations_met_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Day the subject met the obligations behind the listing — for the wage-arrears list, the day the arrears were paid; a list whose rule counts the minimum from it allows no early removal before."),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().

@@ -929,3 +929,34 @@ func TestImportedPublicationDatesStartOrder45Windows(t *testing.T) {
 		}
 	})
 }
+
+// A wage-arrears listing follows an order to pay by a deadline (人社部令第45号 art. 5): a list
+// file names that deadline in a 责令限期期限 column. A row without it is reported in that
+// column, one dated on or before it in 列入日期, and neither is written.
+func TestImportedWageArrearsListingsNameTheirOrder(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 3)
+		const basis = "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条"
+		file := "名称,统一社会信用代码,名单类型,列入日期,列入事由,列入依据,列入决定书文号,严重程度,责令限期期限\n" +
+			names[0] + "," + usccs[0] + ",拖欠农民工工资失信联合惩戒对象名单,2026-10-08,拖欠工资," + basis + ",苏欠1号,严重,2026-09-30\n" +
+			names[1] + "," + usccs[1] + ",拖欠农民工工资失信联合惩戒对象名单,2026-10-08,拖欠工资," + basis + ",苏欠2号,严重,\n" +
+			names[2] + "," + usccs[2] + ",HR_WAGE_ARREARS,2026-10-08,拖欠工资," + basis + ",苏欠3号,严重,2026-10-08\n"
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger}
+		rep, err := im.Import(ctx, "list_entries", "labour-320000", strings.NewReader(file), exchange.CSV, exchange.GoodRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]string{}
+		for _, p := range rep.Problems {
+			got[p.Row] = p.Column
+		}
+		if want := map[int]string{3: "责令限期期限 (ZLQX)", 4: "列入日期 (LRRQ)"}; rep.Imported != 1 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("imported %d, problems %+v; want 1 imported and %v", rep.Imported, rep.Problems, want)
+		}
+		if n := storagetest.Count(t, db, "list_entries", "decision_no IN ('苏欠2号', '苏欠3号')"); n != 0 {
+			t.Errorf("%d refused rows were written", n)
+		}
+	})
+}

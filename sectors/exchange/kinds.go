@@ -217,6 +217,7 @@ var ListColumns = []Column{
 	{"列入决定书文号", "LRWH", "decisionNo", true},
 	{"计划移出日期", "JHYCRQ", "plannedEndOn", false},
 	{"严重程度", "SEVERITY", "severity", false},
+	{"责令限期期限", "ZLQX", "orderDeadline", false}, // the deadline of the order to comply, where the list requires one
 }
 
 var listTypeOf = map[string]listentry.ListType{
@@ -246,6 +247,9 @@ func listRow(get func(string) string, d *ent.Department, system string, severity
 		return nil, "", bad
 	}
 	if in.PlannedEndOn, bad = optionalDate(get, "plannedEndOn"); bad != nil {
+		return nil, "", bad
+	}
+	if in.OrderDeadline, bad = optionalDate(get, "orderDeadline"); bad != nil {
 		return nil, "", bad
 	}
 	sev := severity
