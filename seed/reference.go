@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -364,9 +365,35 @@ var scaleRuleRows = []struct {
 		"《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》: 10 points warning, 20 points six-month rectification list"},
 	{vocab.ScaleRepairWaivers, "2020-01-01", vocab.ScaleParams{Waivers: [][]string{{"EPIDEMIC"}, {"BANKRUPTCY_RESTRUCTURING"}, {"FIRST_OFFENCE", "NO_SUBJECTIVE_INTENT"}}},
 		"Our reading of the 2020 repair guidance: an SME hit by the epidemic, a court-approved restructuring, or a first offence without intent need not wait out the minimum period [R]"},
+	{vocab.ScaleRepairBars, "2021-09-01", repairBars, "总局令第45号第十四条（处罚信息修复）；总局令第44号第二十条（严重违法失信名单提前移出）"},
+}
+
+// repairBars are SAMR's further conditions of repair, both in force from 2021-09-01: Order 45
+// art. 14 for its penalties, and Order 44 art. 20 for early removal from its serious list — no
+// heavier penalty (较重行政处罚) from market supervision since the listing. Which categories are
+// heavier is Order 44 art. 2 as we read it [R]: lowering a qualification, revoking a licence or
+// business licence, restricting business, ordering a suspension or closure, restricting
+// employment. Its first item, a fine set at the aggravated end of the discretion benchmark
+// (从重处罚), is not recorded on a penalty and so cannot bar here.
+var repairBars = vocab.ScaleParams{Bars: []vocab.RepairBar{
+	{RuleSets: []string{"SAMR-ORDER-45"}, Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true,
+		Basis: "《市场监督管理行政处罚信息公示规定》（总局令第45号）第十四条：未因同一类违法行为再次受到市场监督管理部门行政处罚，未在经营异常名录和严重违法失信名单中"},
+	{ListTypes: []string{"MS_SERIOUS_ILLEGAL_DISHONEST"}, HeavierPenaltyAgain: []vocab.PenaltyCategory{vocab.LowerQualification, vocab.RevokeLicence,
+		vocab.RestrictBusiness, vocab.OrderSuspend, vocab.OrderClose, vocab.RestrictEmployment},
+		Basis: "《市场监督管理严重违法失信名单管理办法》（总局令第44号）第二十条：未再受到市场监督管理部门较重行政处罚；较重行政处罚见第二条 [R]"},
+}}
+
+// scaleVersionsBefore are versions as earlier reference data loaded them, by scale and first
+// day: a database still holding one unchanged gets the version as the reference data have it
+// now on the next start (REPAIR_BARS before Order 44's bar). A version the office changed or
+// entered itself is never touched.
+var scaleVersionsBefore = []struct {
+	scale  vocab.Scale
+	from   string
+	params vocab.ScaleParams
+}{
 	{vocab.ScaleRepairBars, "2021-09-01", vocab.ScaleParams{Bars: []vocab.RepairBar{{RuleSets: []string{"SAMR-ORDER-45"},
-		Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true}}},
-		"《市场监督管理行政处罚信息公示规定》（总局令第45号）第十四条：未因同一类违法行为再次受到市场监督管理部门行政处罚，未在经营异常名录和严重违法失信名单中"},
+		Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true}}}},
 }
 
 // envCreditScale is the environmental credit scale in force; the demo draws colours with it.
@@ -384,6 +411,23 @@ func scaleRules(ctx context.Context, c *ent.Client) error {
 	for _, r := range scaleRuleRows {
 		if !slices.Contains(have, string(r.scale)) {
 			bulk = append(bulk, c.ScaleRule.Create().SetScale(r.scale).SetEffectiveFrom(day(r.from)).SetParams(r.params).SetBasis(r.basis))
+			continue
+		}
+		for _, b := range scaleVersionsBefore {
+			if b.scale != r.scale || b.from != r.from {
+				continue
+			}
+			old, err := c.ScaleRule.Query().Where(scalerule.ScaleEQ(r.scale), scalerule.EffectiveFrom(day(r.from))).All(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range old {
+				if reflect.DeepEqual(o.Params, b.params) {
+					if err := o.Update().SetParams(r.params).SetBasis(r.basis).Exec(ctx); err != nil {
+						return fmt.Errorf("bringing the %s version of %s up to date: %w", r.scale, r.from, err)
+					}
+				}
+			}
 		}
 	}
 	if len(bulk) == 0 {

@@ -3,6 +3,7 @@ package seed_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -294,6 +295,67 @@ func TestReferenceMarksTheListsEnteredAfterAnOrder(t *testing.T) {
 		}
 		if m := marks()["HR_WAGE_ARREARS"]; m != "false" {
 			t.Errorf("the office's own mark on the wage-arrears rule became %s", m)
+		}
+	})
+}
+
+// SAMR Order 44 adds a bar to early removal from its serious list (art. 20); it came into force
+// with Order 45's bar, so it joins that same version. A database that still holds the version as
+// first loaded gets the bar on the next start; a version the office changed keeps its own bars,
+// and a second start changes nothing more.
+func TestReferenceAddsOrder44sBarToTheFirstVersion(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		versions := func() []vocab.ScaleParams {
+			rows, err := db.Client.ScaleRule.Query().Where(scalerule.ScaleEQ(vocab.ScaleRepairBars)).Order(ent.Asc(scalerule.FieldID)).All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []vocab.ScaleParams
+			for _, r := range rows {
+				out = append(out, r.Params)
+			}
+			return out
+		}
+		covers := func(p vocab.ScaleParams) bool {
+			for _, b := range p.Bars {
+				if b.Covers("", "MS_SERIOUS_ILLEGAL_DISHONEST") && slices.Contains(b.HeavierPenaltyAgain, vocab.RevokeLicence) {
+					return true
+				}
+			}
+			return false
+		}
+		loaded := versions()
+		if len(loaded) != 1 || !covers(loaded[0]) {
+			t.Fatalf("loaded REPAIR_BARS: %+v, want one version with Order 44's bar", loaded)
+		}
+		// A version the office changed keeps its bars.
+		own := vocab.ScaleParams{Bars: []vocab.RepairBar{{RuleSets: []string{"SAMR-ORDER-45"}, SameViolationAgain: true}}}
+		if err := db.Client.ScaleRule.Update().Where(scalerule.ScaleEQ(vocab.ScaleRepairBars)).SetParams(own).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		if got := versions(); len(got) != 1 || !reflect.DeepEqual(got[0], own) {
+			t.Fatalf("a version the office changed became %+v", got)
+		}
+		// As first loaded, Order 45's bar alone: brought up to date, once.
+		first := `{"bars":[{"ruleSets":["SAMR-ORDER-45"],"lists":["MS_ABNORMAL_OPERATION","MS_SERIOUS_ILLEGAL_DISHONEST"],"sameViolationAgain":true}]}`
+		if _, err := db.SQL.Exec(`UPDATE scale_rules SET params = ? WHERE scale = 'REPAIR_BARS'`, first); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := seed.Reference(ctx, db.Client); err != nil {
+				t.Fatal(err)
+			}
+			if got := versions(); len(got) != 1 || !reflect.DeepEqual(got[0], loaded[0]) {
+				t.Fatalf("the version as first loaded became %+v, want %+v", got, loaded[0])
+			}
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package vocab
 
-import "io"
+import (
+	"io"
+	"slices"
+)
 
 // Scale names a sector scale or procedure whose thresholds law sets (domain.md §3, §5); each
 // has dated rows (ScaleRule) with its parameters, like the publicity rules.
@@ -52,14 +55,26 @@ type ScaleParams struct {
 	Bars []RepairBar `json:"bars,omitempty"`
 }
 
-// RepairBar bars the repair of a penalty published under one of RuleSets while its subject is
-// on one of Lists (a listing in force that carries consequences), or — SameViolationAgain —
-// once the record's sector has penalised the subject again for the same violation type (a
-// decision of the same 违法行为类型, not withdrawn, dated on or after the record's).
+// RepairBar bars the repair of a penalty published under one of RuleSets, or of a listing on
+// one of ListTypes, while its subject is on one of Lists (another listing in force that
+// carries consequences); or — SameViolationAgain, for penalties — once the record's sector has
+// penalised the subject again for the same violation type (a decision of the same 违法行为类型,
+// not withdrawn, dated on or after the record's); or — HeavierPenaltyAgain — once the record's
+// sector has imposed on the subject, after the record's date, a penalty (not withdrawn) of one
+// of those categories (SAMR Order 44 art. 20: "未再受到市场监督管理部门较重行政处罚").
 type RepairBar struct {
-	RuleSets           []string `json:"ruleSets"`
-	Lists              []string `json:"lists,omitempty"`
-	SameViolationAgain bool     `json:"sameViolationAgain,omitempty"`
+	RuleSets            []string          `json:"ruleSets,omitempty"`
+	ListTypes           []string          `json:"listTypes,omitempty"`
+	Lists               []string          `json:"lists,omitempty"`
+	SameViolationAgain  bool              `json:"sameViolationAgain,omitempty"`
+	HeavierPenaltyAgain []PenaltyCategory `json:"heavierPenaltyAgain,omitempty"`
+	Basis               string            `json:"basis,omitempty"`
+}
+
+// Covers tells whether the bar is for a penalty published under ruleSet or a listing on
+// listType (either may be empty: the record is not of that kind).
+func (b RepairBar) Covers(ruleSet, listType string) bool {
+	return ruleSet != "" && slices.Contains(b.RuleSets, ruleSet) || listType != "" && slices.Contains(b.ListTypes, listType)
 }
 
 // GradeBand is the lowest score of a grade.

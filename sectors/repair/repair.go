@@ -116,6 +116,7 @@ type record struct {
 	actOn        time.Time // the decision or listing date: when the conduct was determined
 	ruleSet      string    // a penalty's publicity rule set: the regime it was published under
 	violation    string    // a penalty's 违法行为类型
+	listType     string    // a listing's list
 }
 
 // load reads the application's record as committed (evaluator.Current), holding it until the
@@ -136,7 +137,7 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication, day ti
 		public.Filter().Where(publicity.Predicate(vocab.RecordPenalty, day))
 		in, err := public.Exist(ctx)
 		return record{p.Sector, p.DepartmentID, p.Status, in, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate,
-			p.PublicityRuleSet, p.ViolationType}, err
+			p.PublicityRuleSet, p.ViolationType, ""}, err
 	}
 	q := func() *ent.ListEntryQuery {
 		return c.ListEntry.Query().Where(listentry.ID(app.ListEntryID), predicate.ListEntry(evaluator.Current))
@@ -148,7 +149,7 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication, day ti
 	public := q()
 	public.Filter().Where(publicity.Predicate(vocab.RecordListEntry, day))
 	in, err := public.Exist(ctx)
-	return record{l.Sector, l.DepartmentID, l.Status, in, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn, "", ""}, err
+	return record{l.Sector, l.DepartmentID, l.Status, in, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn, "", "", string(l.ListType)}, err
 }
 
 // Transition moves an application to state to, if the current state allows it and the viewer
@@ -315,53 +316,74 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 	return barred(ctx, c, app, rec, today)
 }
 
-// barred checks the further conditions of the record's publicity regime in force on today
-// (REPAIR_BARS rows; SAMR Order 45 art. 14 for market supervision's penalties): the subject on
-// none of the bar's lists, and not penalised again by the record's sector for the same
-// violation type. Both are read as committed, like the record.
+// barred checks the further conditions of repair that REPAIR_BARS rows in force on today set
+// for the record's regime — a penalty's publicity rule set (SAMR Order 45 art. 14 for market
+// supervision's penalties), a listing's list (SAMR Order 44 art. 20 for its serious list): the
+// subject on none of the bar's lists, not penalised again by the record's sector for the same
+// violation type, and no heavier penalty from that sector since. All are read as committed,
+// like the record.
 func barred(ctx context.Context, c *ent.Client, app *ent.RepairApplication, rec record, today time.Time) error {
-	if app.PenaltyID == 0 || rec.ruleSet == "" {
-		return nil
-	}
 	vs, err := refdata.ScaleVersions(ctx, refdata.Of(c), vocab.ScaleRepairBars)
 	if err != nil {
 		return err
 	}
 	scale, _ := vs.InForce(today) // no version in force: no further conditions
+	regime := fmt.Sprintf("under %s the penalty", rec.ruleSet)
+	if app.ListEntryID != 0 {
+		regime = fmt.Sprintf("the %s listing", rec.listType)
+	}
 	ctx = authz.AsSystem(ctx)
 	for _, bar := range scale.Bars {
-		if !slices.Contains(bar.RuleSets, rec.ruleSet) {
+		if !bar.Covers(rec.ruleSet, rec.listType) {
 			continue
 		}
 		if len(bar.Lists) > 0 {
 			q := c.ListEntry.Query().Where(publicity.ActiveListing(today), predicate.ListEntry(evaluator.Current),
-				listentry.ListTypeIn(enumsOf[listentry.ListType](bar.Lists)...))
+				listentry.ListTypeIn(enumsOf[listentry.ListType](bar.Lists)...), listentry.IDNEQ(app.ListEntryID))
 			if rec.entityID != 0 {
 				q.Where(listentry.EntityID(rec.entityID))
 			} else {
 				q.Where(listentry.PersonID(rec.personID))
 			}
 			if l, err := q.First(ctx); err == nil {
-				return fmt.Errorf("%w: under %s the penalty cannot be repaired while its subject is on the %s list (decision %s of %s)",
-					derrors.Conflict, rec.ruleSet, l.ListType, l.DecisionNo, l.ListedOn.Format(time.DateOnly))
+				return fmt.Errorf("%w: %s cannot be repaired while its subject is on the %s list (decision %s of %s)",
+					derrors.Conflict, regime, l.ListType, l.DecisionNo, l.ListedOn.Format(time.DateOnly))
 			} else if !ent.IsNotFound(err) {
 				return err
 			}
 		}
-		if bar.SameViolationAgain {
+		again := func(where ...predicate.AdministrativePenalty) *ent.AdministrativePenaltyQuery {
 			q := c.AdministrativePenalty.Query().Where(administrativepenalty.IDNEQ(app.PenaltyID), predicate.AdministrativePenalty(evaluator.Current),
-				administrativepenalty.SectorEQ(rec.sector), administrativepenalty.ViolationType(rec.violation),
-				administrativepenalty.StatusNEQ(vocab.Withdrawn), administrativepenalty.DecisionDateGTE(rec.actOn))
+				administrativepenalty.SectorEQ(rec.sector), administrativepenalty.StatusNEQ(vocab.Withdrawn)).Where(where...)
 			if rec.entityID != 0 {
-				q.Where(administrativepenalty.EntityID(rec.entityID))
-			} else {
-				q.Where(administrativepenalty.PersonID(rec.personID))
+				return q.Where(administrativepenalty.EntityID(rec.entityID))
 			}
-			if p, err := q.First(ctx); err == nil {
-				return fmt.Errorf("%w: under %s the penalty cannot be repaired: its subject was penalised again for %q (decision %s of %s)",
-					derrors.Conflict, rec.ruleSet, rec.violation, p.DecisionNo, p.DecisionDate.Format(time.DateOnly))
+			return q.Where(administrativepenalty.PersonID(rec.personID))
+		}
+		if bar.SameViolationAgain && app.PenaltyID != 0 {
+			p, err := again(administrativepenalty.ViolationType(rec.violation), administrativepenalty.DecisionDateGTE(rec.actOn)).First(ctx)
+			if err == nil {
+				return fmt.Errorf("%w: %s cannot be repaired: its subject was penalised again for %q (decision %s of %s)",
+					derrors.Conflict, regime, rec.violation, p.DecisionNo, p.DecisionDate.Format(time.DateOnly))
 			} else if !ent.IsNotFound(err) {
 				return err
+			}
+		}
+		if len(bar.HeavierPenaltyAgain) > 0 {
+			// A decision may impose several categories (a JSON array): the candidates are read
+			// and their categories compared here.
+			ps, err := again(administrativepenalty.DecisionDateGT(rec.actOn)).Order(ent.Asc(administrativepenalty.FieldDecisionDate), ent.Asc(administrativepenalty.FieldID)).
+				Select(administrativepenalty.FieldDecisionNo, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldPenaltyCategories).All(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				for _, cat := range p.PenaltyCategories {
+					if slices.Contains(bar.HeavierPenaltyAgain, cat) {
+						return fmt.Errorf("%w: %s cannot be repaired: its subject has since received a heavier penalty from the %s sector, %s (decision %s of %s)",
+							derrors.Conflict, regime, rec.sector, cat, p.DecisionNo, p.DecisionDate.Format(time.DateOnly))
+					}
+				}
 			}
 		}
 	}
