@@ -5115,6 +5115,22 @@ func (c *ObjectionClient) QueryListEntry(_m *Objection) *ListEntryQuery {
 	return query
 }
 
+// QueryRating queries the rating edge of a Objection.
+func (c *ObjectionClient) QueryRating(_m *Objection) *SectorRatingQuery {
+	query := (&SectorRatingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(objection.Table, objection.FieldID, id),
+			sqlgraph.To(sectorrating.Table, sectorrating.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, objection.RatingTable, objection.RatingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryDepartment queries the department edge of a Objection.
 func (c *ObjectionClient) QueryDepartment(_m *Objection) *DepartmentQuery {
 	query := (&DepartmentClient{config: c.config}).Query()
@@ -6720,6 +6736,22 @@ func (c *SectorRatingClient) QueryPerson(_m *SectorRating) *NaturalPersonQuery {
 			sqlgraph.From(sectorrating.Table, sectorrating.FieldID, id),
 			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, sectorrating.PersonTable, sectorrating.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryObjections queries the objections edge of a SectorRating.
+func (c *SectorRatingClient) QueryObjections(_m *SectorRating) *ObjectionQuery {
+	query := (&ObjectionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(sectorrating.Table, sectorrating.FieldID, id),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, sectorrating.ObjectionsTable, sectorrating.ObjectionsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

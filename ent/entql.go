@@ -710,6 +710,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldDescription:    {Type: field.TypeString, Column: objection.FieldDescription},
 			objection.FieldPenaltyID:      {Type: field.TypeInt, Column: objection.FieldPenaltyID},
 			objection.FieldListEntryID:    {Type: field.TypeInt, Column: objection.FieldListEntryID},
+			objection.FieldRatingID:       {Type: field.TypeInt, Column: objection.FieldRatingID},
 			objection.FieldDepartmentID:   {Type: field.TypeInt, Column: objection.FieldDepartmentID},
 			objection.FieldFiledOn:        {Type: field.TypeTime, Column: objection.FieldFiledOn},
 			objection.FieldDueOn:          {Type: field.TypeTime, Column: objection.FieldDueOn},
@@ -1904,6 +1905,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"ListEntry",
 	)
 	graph.MustAddE(
+		"rating",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   objection.RatingTable,
+			Columns: []string{objection.RatingColumn},
+			Bidi:    false,
+		},
+		"Objection",
+		"SectorRating",
+	)
+	graph.MustAddE(
 		"department",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -2106,6 +2119,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"SectorRating",
 		"NaturalPerson",
+	)
+	graph.MustAddE(
+		"objections",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+		},
+		"SectorRating",
+		"Objection",
 	)
 	graph.MustAddE(
 		"entity",
@@ -5768,6 +5793,11 @@ func (f *ObjectionFilter) WhereListEntryID(p entql.IntP) {
 	f.Where(p.Field(objection.FieldListEntryID))
 }
 
+// WhereRatingID applies the entql int predicate on the rating_id field.
+func (f *ObjectionFilter) WhereRatingID(p entql.IntP) {
+	f.Where(p.Field(objection.FieldRatingID))
+}
+
 // WhereDepartmentID applies the entql int predicate on the department_id field.
 func (f *ObjectionFilter) WhereDepartmentID(p entql.IntP) {
 	f.Where(p.Field(objection.FieldDepartmentID))
@@ -5830,6 +5860,20 @@ func (f *ObjectionFilter) WhereHasListEntry() {
 // WhereHasListEntryWith applies a predicate to check if query has an edge list_entry with a given conditions (other predicates).
 func (f *ObjectionFilter) WhereHasListEntryWith(preds ...predicate.ListEntry) {
 	f.Where(entql.HasEdgeWith("list_entry", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRating applies a predicate to check if query has an edge rating.
+func (f *ObjectionFilter) WhereHasRating() {
+	f.Where(entql.HasEdge("rating"))
+}
+
+// WhereHasRatingWith applies a predicate to check if query has an edge rating with a given conditions (other predicates).
+func (f *ObjectionFilter) WhereHasRatingWith(preds ...predicate.SectorRating) {
+	f.Where(entql.HasEdgeWith("rating", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -7108,6 +7152,20 @@ func (f *SectorRatingFilter) WhereHasPerson() {
 // WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
 func (f *SectorRatingFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
 	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasObjections applies a predicate to check if query has an edge objections.
+func (f *SectorRatingFilter) WhereHasObjections() {
+	f.Where(entql.HasEdge("objections"))
+}
+
+// WhereHasObjectionsWith applies a predicate to check if query has an edge objections with a given conditions (other predicates).
+func (f *SectorRatingFilter) WhereHasObjectionsWith(preds ...predicate.Objection) {
+	f.Where(entql.HasEdgeWith("objections", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

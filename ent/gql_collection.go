@@ -5796,6 +5796,21 @@ func (_q *ObjectionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				fieldSeen[objection.FieldListEntryID] = struct{}{}
 			}
 
+		case "rating":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SectorRatingClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, sectorratingImplementors)...); err != nil {
+				return err
+			}
+			_q.withRating = query
+			if _, ok := fieldSeen[objection.FieldRatingID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldRatingID)
+				fieldSeen[objection.FieldRatingID] = struct{}{}
+			}
+
 		case "department":
 			var (
 				alias = field.Alias
@@ -5844,6 +5859,11 @@ func (_q *ObjectionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[objection.FieldListEntryID]; !ok {
 				selectedFields = append(selectedFields, objection.FieldListEntryID)
 				fieldSeen[objection.FieldListEntryID] = struct{}{}
+			}
+		case "ratingID":
+			if _, ok := fieldSeen[objection.FieldRatingID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldRatingID)
+				fieldSeen[objection.FieldRatingID] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[objection.FieldDepartmentID]; !ok {
@@ -7216,6 +7236,19 @@ func (_q *SectorRatingQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, sectorrating.FieldPersonID)
 				fieldSeen[sectorrating.FieldPersonID] = struct{}{}
 			}
+
+		case "objections":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ObjectionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, objectionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedObjections(alias, func(wq *ObjectionQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[sectorrating.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, sectorrating.FieldCreatedAt)

@@ -935,6 +935,14 @@ func (_m *Objection) ListEntry(ctx context.Context) (*ListEntry, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Objection) Rating(ctx context.Context) (*SectorRating, error) {
+	result, err := _m.Edges.RatingOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRating().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Objection) Department(ctx context.Context) (*Department, error) {
 	result, err := _m.Edges.DepartmentOrErr()
 	if IsNotLoaded(err) {
@@ -1073,6 +1081,18 @@ func (_m *SectorRating) Person(ctx context.Context) (*NaturalPerson, error) {
 		result, err = _m.QueryPerson().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *SectorRating) Objections(ctx context.Context) (result []*Objection, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedObjections(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ObjectionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryObjections().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *ServiceProvider) Entity(ctx context.Context) (*MarketEntity, error) {

@@ -12145,6 +12145,14 @@ type ObjectionWhereInput struct {
 	ListEntryIDIsNil  bool  `json:"listEntryIDIsNil,omitempty"`
 	ListEntryIDNotNil bool  `json:"listEntryIDNotNil,omitempty"`
 
+	// "rating_id" field predicates.
+	RatingID       *int  `json:"ratingID,omitempty"`
+	RatingIDNEQ    *int  `json:"ratingIDNEQ,omitempty"`
+	RatingIDIn     []int `json:"ratingIDIn,omitempty"`
+	RatingIDNotIn  []int `json:"ratingIDNotIn,omitempty"`
+	RatingIDIsNil  bool  `json:"ratingIDIsNil,omitempty"`
+	RatingIDNotNil bool  `json:"ratingIDNotNil,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -12240,6 +12248,10 @@ type ObjectionWhereInput struct {
 	// "list_entry" edge predicates.
 	HasListEntry     *bool                  `json:"hasListEntry,omitempty"`
 	HasListEntryWith []*ListEntryWhereInput `json:"hasListEntryWith,omitempty"`
+
+	// "rating" edge predicates.
+	HasRating     *bool                     `json:"hasRating,omitempty"`
+	HasRatingWith []*SectorRatingWhereInput `json:"hasRatingWith,omitempty"`
 
 	// "department" edge predicates.
 	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
@@ -12487,6 +12499,24 @@ func (i *ObjectionWhereInput) P() (predicate.Objection, error) {
 	}
 	if i.ListEntryIDNotNil {
 		predicates = append(predicates, objection.ListEntryIDNotNil())
+	}
+	if i.RatingID != nil {
+		predicates = append(predicates, objection.RatingIDEQ(*i.RatingID))
+	}
+	if i.RatingIDNEQ != nil {
+		predicates = append(predicates, objection.RatingIDNEQ(*i.RatingIDNEQ))
+	}
+	if len(i.RatingIDIn) > 0 {
+		predicates = append(predicates, objection.RatingIDIn(i.RatingIDIn...))
+	}
+	if len(i.RatingIDNotIn) > 0 {
+		predicates = append(predicates, objection.RatingIDNotIn(i.RatingIDNotIn...))
+	}
+	if i.RatingIDIsNil {
+		predicates = append(predicates, objection.RatingIDIsNil())
+	}
+	if i.RatingIDNotNil {
+		predicates = append(predicates, objection.RatingIDNotNil())
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, objection.DepartmentIDEQ(*i.DepartmentID))
@@ -12746,6 +12776,24 @@ func (i *ObjectionWhereInput) P() (predicate.Objection, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, objection.HasListEntryWith(with...))
+	}
+	if i.HasRating != nil {
+		p := objection.HasRating()
+		if !*i.HasRating {
+			p = objection.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRatingWith) > 0 {
+		with := make([]predicate.SectorRating, 0, len(i.HasRatingWith))
+		for _, w := range i.HasRatingWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRatingWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, objection.HasRatingWith(with...))
 	}
 	if i.HasDepartment != nil {
 		p := objection.HasDepartment()

@@ -31170,6 +31170,8 @@ type ObjectionMutation struct {
 	clearedpenalty    bool
 	list_entry        *int
 	clearedlist_entry bool
+	rating            *int
+	clearedrating     bool
 	department        *int
 	cleareddepartment bool
 	done              bool
@@ -31551,6 +31553,55 @@ func (m *ObjectionMutation) ListEntryIDCleared() bool {
 func (m *ObjectionMutation) ResetListEntryID() {
 	m.list_entry = nil
 	delete(m.clearedFields, objection.FieldListEntryID)
+}
+
+// SetRatingID sets the "rating_id" field.
+func (m *ObjectionMutation) SetRatingID(i int) {
+	m.rating = &i
+}
+
+// RatingID returns the value of the "rating_id" field in the mutation.
+func (m *ObjectionMutation) RatingID() (r int, exists bool) {
+	v := m.rating
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRatingID returns the old "rating_id" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldRatingID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRatingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRatingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRatingID: %w", err)
+	}
+	return oldValue.RatingID, nil
+}
+
+// ClearRatingID clears the value of the "rating_id" field.
+func (m *ObjectionMutation) ClearRatingID() {
+	m.rating = nil
+	m.clearedFields[objection.FieldRatingID] = struct{}{}
+}
+
+// RatingIDCleared returns if the "rating_id" field was cleared in this mutation.
+func (m *ObjectionMutation) RatingIDCleared() bool {
+	_, ok := m.clearedFields[objection.FieldRatingID]
+	return ok
+}
+
+// ResetRatingID resets all changes to the "rating_id" field.
+func (m *ObjectionMutation) ResetRatingID() {
+	m.rating = nil
+	delete(m.clearedFields, objection.FieldRatingID)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -32002,6 +32053,33 @@ func (m *ObjectionMutation) ResetListEntry() {
 	m.clearedlist_entry = false
 }
 
+// ClearRating clears the "rating" edge to the SectorRating entity.
+func (m *ObjectionMutation) ClearRating() {
+	m.clearedrating = true
+	m.clearedFields[objection.FieldRatingID] = struct{}{}
+}
+
+// RatingCleared reports if the "rating" edge to the SectorRating entity was cleared.
+func (m *ObjectionMutation) RatingCleared() bool {
+	return m.RatingIDCleared() || m.clearedrating
+}
+
+// RatingIDs returns the "rating" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RatingID instead. It exists only for internal usage by the builders.
+func (m *ObjectionMutation) RatingIDs() (ids []int) {
+	if id := m.rating; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRating resets all changes to the "rating" edge.
+func (m *ObjectionMutation) ResetRating() {
+	m.rating = nil
+	m.clearedrating = false
+}
+
 // ClearDepartment clears the "department" edge to the Department entity.
 func (m *ObjectionMutation) ClearDepartment() {
 	m.cleareddepartment = true
@@ -32063,7 +32141,7 @@ func (m *ObjectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ObjectionMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, objection.FieldCreatedAt)
 	}
@@ -32084,6 +32162,9 @@ func (m *ObjectionMutation) Fields() []string {
 	}
 	if m.list_entry != nil {
 		fields = append(fields, objection.FieldListEntryID)
+	}
+	if m.rating != nil {
+		fields = append(fields, objection.FieldRatingID)
 	}
 	if m.department != nil {
 		fields = append(fields, objection.FieldDepartmentID)
@@ -32131,6 +32212,8 @@ func (m *ObjectionMutation) Field(name string) (ent.Value, bool) {
 		return m.PenaltyID()
 	case objection.FieldListEntryID:
 		return m.ListEntryID()
+	case objection.FieldRatingID:
+		return m.RatingID()
 	case objection.FieldDepartmentID:
 		return m.DepartmentID()
 	case objection.FieldFiledOn:
@@ -32170,6 +32253,8 @@ func (m *ObjectionMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldPenaltyID(ctx)
 	case objection.FieldListEntryID:
 		return m.OldListEntryID(ctx)
+	case objection.FieldRatingID:
+		return m.OldRatingID(ctx)
 	case objection.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case objection.FieldFiledOn:
@@ -32243,6 +32328,13 @@ func (m *ObjectionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetListEntryID(v)
+		return nil
+	case objection.FieldRatingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRatingID(v)
 		return nil
 	case objection.FieldDepartmentID:
 		v, ok := value.(int)
@@ -32339,6 +32431,9 @@ func (m *ObjectionMutation) ClearedFields() []string {
 	if m.FieldCleared(objection.FieldListEntryID) {
 		fields = append(fields, objection.FieldListEntryID)
 	}
+	if m.FieldCleared(objection.FieldRatingID) {
+		fields = append(fields, objection.FieldRatingID)
+	}
 	if m.FieldCleared(objection.FieldFiledOn) {
 		fields = append(fields, objection.FieldFiledOn)
 	}
@@ -32379,6 +32474,9 @@ func (m *ObjectionMutation) ClearField(name string) error {
 		return nil
 	case objection.FieldListEntryID:
 		m.ClearListEntryID()
+		return nil
+	case objection.FieldRatingID:
+		m.ClearRatingID()
 		return nil
 	case objection.FieldFiledOn:
 		m.ClearFiledOn()
@@ -32430,6 +32528,9 @@ func (m *ObjectionMutation) ResetField(name string) error {
 	case objection.FieldListEntryID:
 		m.ResetListEntryID()
 		return nil
+	case objection.FieldRatingID:
+		m.ResetRatingID()
+		return nil
 	case objection.FieldDepartmentID:
 		m.ResetDepartmentID()
 		return nil
@@ -32460,12 +32561,15 @@ func (m *ObjectionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ObjectionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.penalty != nil {
 		edges = append(edges, objection.EdgePenalty)
 	}
 	if m.list_entry != nil {
 		edges = append(edges, objection.EdgeListEntry)
+	}
+	if m.rating != nil {
+		edges = append(edges, objection.EdgeRating)
 	}
 	if m.department != nil {
 		edges = append(edges, objection.EdgeDepartment)
@@ -32485,6 +32589,10 @@ func (m *ObjectionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.list_entry; id != nil {
 			return []ent.Value{*id}
 		}
+	case objection.EdgeRating:
+		if id := m.rating; id != nil {
+			return []ent.Value{*id}
+		}
 	case objection.EdgeDepartment:
 		if id := m.department; id != nil {
 			return []ent.Value{*id}
@@ -32495,7 +32603,7 @@ func (m *ObjectionMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ObjectionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -32507,12 +32615,15 @@ func (m *ObjectionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ObjectionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedpenalty {
 		edges = append(edges, objection.EdgePenalty)
 	}
 	if m.clearedlist_entry {
 		edges = append(edges, objection.EdgeListEntry)
+	}
+	if m.clearedrating {
+		edges = append(edges, objection.EdgeRating)
 	}
 	if m.cleareddepartment {
 		edges = append(edges, objection.EdgeDepartment)
@@ -32528,6 +32639,8 @@ func (m *ObjectionMutation) EdgeCleared(name string) bool {
 		return m.clearedpenalty
 	case objection.EdgeListEntry:
 		return m.clearedlist_entry
+	case objection.EdgeRating:
+		return m.clearedrating
 	case objection.EdgeDepartment:
 		return m.cleareddepartment
 	}
@@ -32543,6 +32656,9 @@ func (m *ObjectionMutation) ClearEdge(name string) error {
 		return nil
 	case objection.EdgeListEntry:
 		m.ClearListEntry()
+		return nil
+	case objection.EdgeRating:
+		m.ClearRating()
 		return nil
 	case objection.EdgeDepartment:
 		m.ClearDepartment()
@@ -32560,6 +32676,9 @@ func (m *ObjectionMutation) ResetEdge(name string) error {
 		return nil
 	case objection.EdgeListEntry:
 		m.ResetListEntry()
+		return nil
+	case objection.EdgeRating:
+		m.ResetRating()
 		return nil
 	case objection.EdgeDepartment:
 		m.ResetDepartment()
@@ -42592,6 +42711,9 @@ type SectorRatingMutation struct {
 	clearedentity     bool
 	person            *int
 	clearedperson     bool
+	objections        map[int]struct{}
+	removedobjections map[int]struct{}
+	clearedobjections bool
 	done              bool
 	oldValue          func(context.Context) (*SectorRating, error)
 	predicates        []predicate.SectorRating
@@ -43665,6 +43787,60 @@ func (m *SectorRatingMutation) ResetPerson() {
 	m.clearedperson = false
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by ids.
+func (m *SectorRatingMutation) AddObjectionIDs(ids ...int) {
+	if m.objections == nil {
+		m.objections = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.objections[ids[i]] = struct{}{}
+	}
+}
+
+// ClearObjections clears the "objections" edge to the Objection entity.
+func (m *SectorRatingMutation) ClearObjections() {
+	m.clearedobjections = true
+}
+
+// ObjectionsCleared reports if the "objections" edge to the Objection entity was cleared.
+func (m *SectorRatingMutation) ObjectionsCleared() bool {
+	return m.clearedobjections
+}
+
+// RemoveObjectionIDs removes the "objections" edge to the Objection entity by IDs.
+func (m *SectorRatingMutation) RemoveObjectionIDs(ids ...int) {
+	if m.removedobjections == nil {
+		m.removedobjections = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.objections, ids[i])
+		m.removedobjections[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedObjections returns the removed IDs of the "objections" edge to the Objection entity.
+func (m *SectorRatingMutation) RemovedObjectionsIDs() (ids []int) {
+	for id := range m.removedobjections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ObjectionsIDs returns the "objections" edge IDs in the mutation.
+func (m *SectorRatingMutation) ObjectionsIDs() (ids []int) {
+	for id := range m.objections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetObjections resets all changes to the "objections" edge.
+func (m *SectorRatingMutation) ResetObjections() {
+	m.objections = nil
+	m.clearedobjections = false
+	m.removedobjections = nil
+}
+
 // Where appends a list predicates to the SectorRatingMutation builder.
 func (m *SectorRatingMutation) Where(ps ...predicate.SectorRating) {
 	m.predicates = append(m.predicates, ps...)
@@ -44210,7 +44386,7 @@ func (m *SectorRatingMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SectorRatingMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.department != nil {
 		edges = append(edges, sectorrating.EdgeDepartment)
 	}
@@ -44219,6 +44395,9 @@ func (m *SectorRatingMutation) AddedEdges() []string {
 	}
 	if m.person != nil {
 		edges = append(edges, sectorrating.EdgePerson)
+	}
+	if m.objections != nil {
+		edges = append(edges, sectorrating.EdgeObjections)
 	}
 	return edges
 }
@@ -44239,25 +44418,42 @@ func (m *SectorRatingMutation) AddedIDs(name string) []ent.Value {
 		if id := m.person; id != nil {
 			return []ent.Value{*id}
 		}
+	case sectorrating.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.objections))
+		for id := range m.objections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SectorRatingMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
+	if m.removedobjections != nil {
+		edges = append(edges, sectorrating.EdgeObjections)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *SectorRatingMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case sectorrating.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.removedobjections))
+		for id := range m.removedobjections {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SectorRatingMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cleareddepartment {
 		edges = append(edges, sectorrating.EdgeDepartment)
 	}
@@ -44266,6 +44462,9 @@ func (m *SectorRatingMutation) ClearedEdges() []string {
 	}
 	if m.clearedperson {
 		edges = append(edges, sectorrating.EdgePerson)
+	}
+	if m.clearedobjections {
+		edges = append(edges, sectorrating.EdgeObjections)
 	}
 	return edges
 }
@@ -44280,6 +44479,8 @@ func (m *SectorRatingMutation) EdgeCleared(name string) bool {
 		return m.clearedentity
 	case sectorrating.EdgePerson:
 		return m.clearedperson
+	case sectorrating.EdgeObjections:
+		return m.clearedobjections
 	}
 	return false
 }
@@ -44313,6 +44514,9 @@ func (m *SectorRatingMutation) ResetEdge(name string) error {
 		return nil
 	case sectorrating.EdgePerson:
 		m.ResetPerson()
+		return nil
+	case sectorrating.EdgeObjections:
+		m.ResetObjections()
 		return nil
 	}
 	return fmt.Errorf("unknown SectorRating edge %s", name)

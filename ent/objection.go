@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -36,6 +37,8 @@ type Objection struct {
 	PenaltyID int `json:"penalty_id,omitempty"`
 	// The listing objected to.
 	ListEntryID int `json:"list_entry_id,omitempty"`
+	// The sector rating objected to.
+	RatingID int `json:"rating_id,omitempty"`
 	// The providing department: the record's.
 	DepartmentID int `json:"department_id,omitempty"`
 	// Day filed.
@@ -64,13 +67,15 @@ type ObjectionEdges struct {
 	Penalty *AdministrativePenalty `json:"penalty,omitempty"`
 	// The listing objected to.
 	ListEntry *ListEntry `json:"list_entry,omitempty"`
+	// The sector rating objected to.
+	Rating *SectorRating `json:"rating,omitempty"`
 	// The providing department.
 	Department *Department `json:"department,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 }
 
 // PenaltyOrErr returns the Penalty value or an error if the edge
@@ -95,12 +100,23 @@ func (e ObjectionEdges) ListEntryOrErr() (*ListEntry, error) {
 	return nil, &NotLoadedError{edge: "list_entry"}
 }
 
+// RatingOrErr returns the Rating value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ObjectionEdges) RatingOrErr() (*SectorRating, error) {
+	if e.Rating != nil {
+		return e.Rating, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: sectorrating.Label}
+	}
+	return nil, &NotLoadedError{edge: "rating"}
+}
+
 // DepartmentOrErr returns the Department value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e ObjectionEdges) DepartmentOrErr() (*Department, error) {
 	if e.Department != nil {
 		return e.Department, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: department.Label}
 	}
 	return nil, &NotLoadedError{edge: "department"}
@@ -113,7 +129,7 @@ func (*Objection) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case objection.FieldHistory:
 			values[i] = new([]byte)
-		case objection.FieldID, objection.FieldPenaltyID, objection.FieldListEntryID, objection.FieldDepartmentID:
+		case objection.FieldID, objection.FieldPenaltyID, objection.FieldListEntryID, objection.FieldRatingID, objection.FieldDepartmentID:
 			values[i] = new(sql.NullInt64)
 		case objection.FieldState, objection.FieldGrounds, objection.FieldDescription, objection.FieldDecisionReason, objection.FieldCorrection:
 			values[i] = new(sql.NullString)
@@ -181,6 +197,12 @@ func (_m *Objection) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field list_entry_id", values[i])
 			} else if value.Valid {
 				_m.ListEntryID = int(value.Int64)
+			}
+		case objection.FieldRatingID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field rating_id", values[i])
+			} else if value.Valid {
+				_m.RatingID = int(value.Int64)
 			}
 		case objection.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -259,6 +281,11 @@ func (_m *Objection) QueryListEntry() *ListEntryQuery {
 	return NewObjectionClient(_m.config).QueryListEntry(_m)
 }
 
+// QueryRating queries the "rating" edge of the Objection entity.
+func (_m *Objection) QueryRating() *SectorRatingQuery {
+	return NewObjectionClient(_m.config).QueryRating(_m)
+}
+
 // QueryDepartment queries the "department" edge of the Objection entity.
 func (_m *Objection) QueryDepartment() *DepartmentQuery {
 	return NewObjectionClient(_m.config).QueryDepartment(_m)
@@ -307,6 +334,9 @@ func (_m *Objection) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("list_entry_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ListEntryID))
+	builder.WriteString(", ")
+	builder.WriteString("rating_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RatingID))
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -104,6 +105,20 @@ func (_c *ObjectionCreate) SetListEntryID(v int) *ObjectionCreate {
 func (_c *ObjectionCreate) SetNillableListEntryID(v *int) *ObjectionCreate {
 	if v != nil {
 		_c.SetListEntryID(*v)
+	}
+	return _c
+}
+
+// SetRatingID sets the "rating_id" field.
+func (_c *ObjectionCreate) SetRatingID(v int) *ObjectionCreate {
+	_c.mutation.SetRatingID(v)
+	return _c
+}
+
+// SetNillableRatingID sets the "rating_id" field if the given value is not nil.
+func (_c *ObjectionCreate) SetNillableRatingID(v *int) *ObjectionCreate {
+	if v != nil {
+		_c.SetRatingID(*v)
 	}
 	return _c
 }
@@ -212,6 +227,11 @@ func (_c *ObjectionCreate) SetPenalty(v *AdministrativePenalty) *ObjectionCreate
 // SetListEntry sets the "list_entry" edge to the ListEntry entity.
 func (_c *ObjectionCreate) SetListEntry(v *ListEntry) *ObjectionCreate {
 	return _c.SetListEntryID(v.ID)
+}
+
+// SetRating sets the "rating" edge to the SectorRating entity.
+func (_c *ObjectionCreate) SetRating(v *SectorRating) *ObjectionCreate {
+	return _c.SetRatingID(v.ID)
 }
 
 // SetDepartment sets the "department" edge to the Department entity.
@@ -432,6 +452,23 @@ func (_c *ObjectionCreate) createSpec() (*Objection, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ListEntryID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RatingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   objection.RatingTable,
+			Columns: []string{objection.RatingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sectorrating.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RatingID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.DepartmentIDs(); len(nodes) > 0 {
@@ -696,6 +733,9 @@ func (u *ObjectionUpsertOne) UpdateNewValues() *ObjectionUpsertOne {
 		}
 		if _, exists := u.create.mutation.ListEntryID(); exists {
 			s.SetIgnore(objection.FieldListEntryID)
+		}
+		if _, exists := u.create.mutation.RatingID(); exists {
+			s.SetIgnore(objection.FieldRatingID)
 		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(objection.FieldDepartmentID)
@@ -1118,6 +1158,9 @@ func (u *ObjectionUpsertBulk) UpdateNewValues() *ObjectionUpsertBulk {
 			}
 			if _, exists := b.mutation.ListEntryID(); exists {
 				s.SetIgnore(objection.FieldListEntryID)
+			}
+			if _, exists := b.mutation.RatingID(); exists {
+				s.SetIgnore(objection.FieldRatingID)
 			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(objection.FieldDepartmentID)

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 )
 
 // ObjectionQuery is the builder for querying Objection entities.
@@ -28,6 +29,7 @@ type ObjectionQuery struct {
 	predicates     []predicate.Objection
 	withPenalty    *AdministrativePenaltyQuery
 	withListEntry  *ListEntryQuery
+	withRating     *SectorRatingQuery
 	withDepartment *DepartmentQuery
 	loadTotal      []func(context.Context, []*Objection) error
 	modifiers      []func(*sql.Selector)
@@ -104,6 +106,28 @@ func (_q *ObjectionQuery) QueryListEntry() *ListEntryQuery {
 			sqlgraph.From(objection.Table, objection.FieldID, selector),
 			sqlgraph.To(listentry.Table, listentry.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, objection.ListEntryTable, objection.ListEntryColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRating chains the current query on the "rating" edge.
+func (_q *ObjectionQuery) QueryRating() *SectorRatingQuery {
+	query := (&SectorRatingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(objection.Table, objection.FieldID, selector),
+			sqlgraph.To(sectorrating.Table, sectorrating.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, objection.RatingTable, objection.RatingColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -327,6 +351,7 @@ func (_q *ObjectionQuery) Clone() *ObjectionQuery {
 		predicates:     append([]predicate.Objection{}, _q.predicates...),
 		withPenalty:    _q.withPenalty.Clone(),
 		withListEntry:  _q.withListEntry.Clone(),
+		withRating:     _q.withRating.Clone(),
 		withDepartment: _q.withDepartment.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -354,6 +379,17 @@ func (_q *ObjectionQuery) WithListEntry(opts ...func(*ListEntryQuery)) *Objectio
 		opt(query)
 	}
 	_q.withListEntry = query
+	return _q
+}
+
+// WithRating tells the query-builder to eager-load the nodes that are connected to
+// the "rating" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ObjectionQuery) WithRating(opts ...func(*SectorRatingQuery)) *ObjectionQuery {
+	query := (&SectorRatingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRating = query
 	return _q
 }
 
@@ -452,9 +488,10 @@ func (_q *ObjectionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ob
 	var (
 		nodes       = []*Objection{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withPenalty != nil,
 			_q.withListEntry != nil,
+			_q.withRating != nil,
 			_q.withDepartment != nil,
 		}
 	)
@@ -488,6 +525,12 @@ func (_q *ObjectionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ob
 	if query := _q.withListEntry; query != nil {
 		if err := _q.loadListEntry(ctx, query, nodes, nil,
 			func(n *Objection, e *ListEntry) { n.Edges.ListEntry = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRating; query != nil {
+		if err := _q.loadRating(ctx, query, nodes, nil,
+			func(n *Objection, e *SectorRating) { n.Edges.Rating = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -563,6 +606,35 @@ func (_q *ObjectionQuery) loadListEntry(ctx context.Context, query *ListEntryQue
 	}
 	return nil
 }
+func (_q *ObjectionQuery) loadRating(ctx context.Context, query *SectorRatingQuery, nodes []*Objection, init func(*Objection), assign func(*Objection, *SectorRating)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Objection)
+	for i := range nodes {
+		fk := nodes[i].RatingID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(sectorrating.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "rating_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *ObjectionQuery) loadDepartment(ctx context.Context, query *DepartmentQuery, nodes []*Objection, init func(*Objection), assign func(*Objection, *Department)) error {
 	ids := make([]int, 0, len(nodes))
 	nodeids := make(map[int][]*Objection)
@@ -626,6 +698,9 @@ func (_q *ObjectionQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withListEntry != nil {
 			_spec.Node.AddColumnOnce(objection.FieldListEntryID)
+		}
+		if _q.withRating != nil {
+			_spec.Node.AddColumnOnce(objection.FieldRatingID)
 		}
 		if _q.withDepartment != nil {
 			_spec.Node.AddColumnOnce(objection.FieldDepartmentID)

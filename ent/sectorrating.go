@@ -77,11 +77,15 @@ type SectorRatingEdges struct {
 	Entity *MarketEntity `json:"entity,omitempty"`
 	// Natural person the record is about.
 	Person *NaturalPerson `json:"person,omitempty"`
+	// Objections against it.
+	Objections []*Objection `json:"objections,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
+
+	namedObjections map[string][]*Objection
 }
 
 // DepartmentOrErr returns the Department value or an error if the edge
@@ -115,6 +119,15 @@ func (e SectorRatingEdges) PersonOrErr() (*NaturalPerson, error) {
 		return nil, &NotFoundError{label: naturalperson.Label}
 	}
 	return nil, &NotLoadedError{edge: "person"}
+}
+
+// ObjectionsOrErr returns the Objections value or an error if the edge
+// was not loaded in eager-loading.
+func (e SectorRatingEdges) ObjectionsOrErr() ([]*Objection, error) {
+	if e.loadedTypes[3] {
+		return e.Objections, nil
+	}
+	return nil, &NotLoadedError{edge: "objections"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -311,6 +324,11 @@ func (_m *SectorRating) QueryPerson() *NaturalPersonQuery {
 	return NewSectorRatingClient(_m.config).QueryPerson(_m)
 }
 
+// QueryObjections queries the "objections" edge of the SectorRating entity.
+func (_m *SectorRating) QueryObjections() *ObjectionQuery {
+	return NewSectorRatingClient(_m.config).QueryObjections(_m)
+}
+
 // Update returns a builder for updating this SectorRating.
 // Note that you need to call SectorRating.Unwrap() before calling this method if this SectorRating
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -406,6 +424,30 @@ func (_m *SectorRating) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedObjections returns the Objections named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *SectorRating) NamedObjections(name string) ([]*Objection, error) {
+	if _m.Edges.namedObjections == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedObjections[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *SectorRating) appendNamedObjections(name string, edges ...*Objection) {
+	if _m.Edges.namedObjections == nil {
+		_m.Edges.namedObjections = make(map[string][]*Objection)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedObjections[name] = []*Objection{}
+	} else {
+		_m.Edges.namedObjections[name] = append(_m.Edges.namedObjections[name], edges...)
+	}
 }
 
 // SectorRatings is a parsable slice of SectorRating.

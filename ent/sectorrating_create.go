@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -269,6 +270,21 @@ func (_c *SectorRatingCreate) SetEntity(v *MarketEntity) *SectorRatingCreate {
 // SetPerson sets the "person" edge to the NaturalPerson entity.
 func (_c *SectorRatingCreate) SetPerson(v *NaturalPerson) *SectorRatingCreate {
 	return _c.SetPersonID(v.ID)
+}
+
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_c *SectorRatingCreate) AddObjectionIDs(ids ...int) *SectorRatingCreate {
+	_c.mutation.AddObjectionIDs(ids...)
+	return _c
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_c *SectorRatingCreate) AddObjections(v ...*Objection) *SectorRatingCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddObjectionIDs(ids...)
 }
 
 // Mutation returns the SectorRatingMutation object of the builder.
@@ -586,6 +602,22 @@ func (_c *SectorRatingCreate) createSpec() (*SectorRating, *sqlgraph.CreateSpec)
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PersonID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

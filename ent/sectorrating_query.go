@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 )
@@ -22,15 +24,17 @@ import (
 // SectorRatingQuery is the builder for querying SectorRating entities.
 type SectorRatingQuery struct {
 	config
-	ctx            *QueryContext
-	order          []sectorrating.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.SectorRating
-	withDepartment *DepartmentQuery
-	withEntity     *MarketEntityQuery
-	withPerson     *NaturalPersonQuery
-	loadTotal      []func(context.Context, []*SectorRating) error
-	modifiers      []func(*sql.Selector)
+	ctx                 *QueryContext
+	order               []sectorrating.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.SectorRating
+	withDepartment      *DepartmentQuery
+	withEntity          *MarketEntityQuery
+	withPerson          *NaturalPersonQuery
+	withObjections      *ObjectionQuery
+	loadTotal           []func(context.Context, []*SectorRating) error
+	modifiers           []func(*sql.Selector)
+	withNamedObjections map[string]*ObjectionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -126,6 +130,28 @@ func (_q *SectorRatingQuery) QueryPerson() *NaturalPersonQuery {
 			sqlgraph.From(sectorrating.Table, sectorrating.FieldID, selector),
 			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, sectorrating.PersonTable, sectorrating.PersonColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryObjections chains the current query on the "objections" edge.
+func (_q *SectorRatingQuery) QueryObjections() *ObjectionQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(sectorrating.Table, sectorrating.FieldID, selector),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, sectorrating.ObjectionsTable, sectorrating.ObjectionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -328,6 +354,7 @@ func (_q *SectorRatingQuery) Clone() *SectorRatingQuery {
 		withDepartment: _q.withDepartment.Clone(),
 		withEntity:     _q.withEntity.Clone(),
 		withPerson:     _q.withPerson.Clone(),
+		withObjections: _q.withObjections.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -365,6 +392,17 @@ func (_q *SectorRatingQuery) WithPerson(opts ...func(*NaturalPersonQuery)) *Sect
 		opt(query)
 	}
 	_q.withPerson = query
+	return _q
+}
+
+// WithObjections tells the query-builder to eager-load the nodes that are connected to
+// the "objections" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SectorRatingQuery) WithObjections(opts ...func(*ObjectionQuery)) *SectorRatingQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withObjections = query
 	return _q
 }
 
@@ -452,10 +490,11 @@ func (_q *SectorRatingQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*SectorRating{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withDepartment != nil,
 			_q.withEntity != nil,
 			_q.withPerson != nil,
+			_q.withObjections != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -494,6 +533,20 @@ func (_q *SectorRatingQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if query := _q.withPerson; query != nil {
 		if err := _q.loadPerson(ctx, query, nodes, nil,
 			func(n *SectorRating, e *NaturalPerson) { n.Edges.Person = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withObjections; query != nil {
+		if err := _q.loadObjections(ctx, query, nodes,
+			func(n *SectorRating) { n.Edges.Objections = []*Objection{} },
+			func(n *SectorRating, e *Objection) { n.Edges.Objections = append(n.Edges.Objections, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedObjections {
+		if err := _q.loadObjections(ctx, query, nodes,
+			func(n *SectorRating) { n.appendNamedObjections(name) },
+			func(n *SectorRating, e *Objection) { n.appendNamedObjections(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -589,6 +642,36 @@ func (_q *SectorRatingQuery) loadPerson(ctx context.Context, query *NaturalPerso
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *SectorRatingQuery) loadObjections(ctx context.Context, query *ObjectionQuery, nodes []*SectorRating, init func(*SectorRating), assign func(*SectorRating, *Objection)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*SectorRating)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(objection.FieldRatingID)
+	}
+	query.Where(predicate.Objection(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(sectorrating.ObjectionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.RatingID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "rating_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -693,6 +776,20 @@ func (_q *SectorRatingQuery) sqlQuery(ctx context.Context) *sql.Selector {
 func (_q *SectorRatingQuery) Modify(modifiers ...func(s *sql.Selector)) *SectorRatingSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedObjections tells the query-builder to eager-load the nodes that are connected to the "objections"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *SectorRatingQuery) WithNamedObjections(name string, opts ...func(*ObjectionQuery)) *SectorRatingQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedObjections == nil {
+		_q.withNamedObjections = make(map[string]*ObjectionQuery)
+	}
+	_q.withNamedObjections[name] = query
+	return _q
 }
 
 // SectorRatingGroupBy is the group-by builder for SectorRating entities.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -262,9 +263,45 @@ func (_u *SectorRatingUpdate) ClearValidUntil() *SectorRatingUpdate {
 	return _u
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *SectorRatingUpdate) AddObjectionIDs(ids ...int) *SectorRatingUpdate {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *SectorRatingUpdate) AddObjections(v ...*Objection) *SectorRatingUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the SectorRatingMutation object of the builder.
 func (_u *SectorRatingUpdate) Mutation() *SectorRatingMutation {
 	return _u.mutation
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *SectorRatingUpdate) ClearObjections() *SectorRatingUpdate {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *SectorRatingUpdate) RemoveObjectionIDs(ids ...int) *SectorRatingUpdate {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *SectorRatingUpdate) RemoveObjections(v ...*Objection) *SectorRatingUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -442,6 +479,51 @@ func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(sectorrating.FieldValidUntil, field.TypeTime)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -697,9 +779,45 @@ func (_u *SectorRatingUpdateOne) ClearValidUntil() *SectorRatingUpdateOne {
 	return _u
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *SectorRatingUpdateOne) AddObjectionIDs(ids ...int) *SectorRatingUpdateOne {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *SectorRatingUpdateOne) AddObjections(v ...*Objection) *SectorRatingUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the SectorRatingMutation object of the builder.
 func (_u *SectorRatingUpdateOne) Mutation() *SectorRatingMutation {
 	return _u.mutation
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *SectorRatingUpdateOne) ClearObjections() *SectorRatingUpdateOne {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *SectorRatingUpdateOne) RemoveObjectionIDs(ids ...int) *SectorRatingUpdateOne {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *SectorRatingUpdateOne) RemoveObjections(v ...*Objection) *SectorRatingUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Where appends a list predicates to the SectorRatingUpdate builder.
@@ -907,6 +1025,51 @@ func (_u *SectorRatingUpdateOne) sqlSave(ctx context.Context) (_node *SectorRati
 	}
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(sectorrating.FieldValidUntil, field.TypeTime)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   sectorrating.ObjectionsTable,
+			Columns: []string{sectorrating.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &SectorRating{config: _u.config}

@@ -78,5 +78,8 @@ func filing(in FileObjectionInput) objection.Filing {
 	if in.ListEntryID != nil {
 		f.ListEntryID = *in.ListEntryID
 	}
+	if in.RatingID != nil {
+		f.RatingID = *in.RatingID
+	}
 	return f
 }

@@ -995,6 +995,8 @@ type ComplexityRoot struct {
 		ListEntryID       func(childComplexity int) int
 		Penalty           func(childComplexity int) int
 		PenaltyID         func(childComplexity int) int
+		Rating            func(childComplexity int) int
+		RatingID          func(childComplexity int) int
 		State             func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 	}
@@ -1317,6 +1319,7 @@ type ComplexityRoot struct {
 		Exemption       func(childComplexity int) int
 		Grade           func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Objections      func(childComplexity int) int
 		Period          func(childComplexity int) int
 		Person          func(childComplexity int) int
 		PersonID        func(childComplexity int) int
@@ -6058,6 +6061,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Objection.PenaltyID(childComplexity), true
+	case "Objection.rating":
+		if e.ComplexityRoot.Objection.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Rating(childComplexity), true
+	case "Objection.ratingID":
+		if e.ComplexityRoot.Objection.RatingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.RatingID(childComplexity), true
 	case "Objection.state":
 		if e.ComplexityRoot.Objection.State == nil {
 			break
@@ -7735,6 +7750,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SectorRating.ID(childComplexity), true
+	case "SectorRating.objections":
+		if e.ComplexityRoot.SectorRating.Objections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorRating.Objections(childComplexity), true
 	case "SectorRating.period":
 		if e.ComplexityRoot.SectorRating.Period == nil {
 			break
@@ -10176,6 +10197,8 @@ func (ec *executionContext) childFields_Objection(ctx context.Context, field gra
 		return ec.fieldContext_Objection_penaltyID(ctx, field)
 	case "listEntryID":
 		return ec.fieldContext_Objection_listEntryID(ctx, field)
+	case "ratingID":
+		return ec.fieldContext_Objection_ratingID(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_Objection_departmentID(ctx, field)
 	case "filedOn":
@@ -10194,6 +10217,8 @@ func (ec *executionContext) childFields_Objection(ctx context.Context, field gra
 		return ec.fieldContext_Objection_penalty(ctx, field)
 	case "listEntry":
 		return ec.fieldContext_Objection_listEntry(ctx, field)
+	case "rating":
+		return ec.fieldContext_Objection_rating(ctx, field)
 	case "department":
 		return ec.fieldContext_Objection_department(ctx, field)
 	case "allowedNextStates":
@@ -10772,6 +10797,8 @@ func (ec *executionContext) childFields_SectorRating(ctx context.Context, field 
 		return ec.fieldContext_SectorRating_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_SectorRating_person(ctx, field)
+	case "objections":
+		return ec.fieldContext_SectorRating_objections(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SectorRating", field.Name)
 }
@@ -33534,6 +33561,29 @@ func (ec *executionContext) fieldContext_Objection_listEntryID(_ context.Context
 	return graphql.NewScalarFieldContext("Objection", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Objection_ratingID(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_ratingID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_ratingID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Objection_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33754,6 +33804,38 @@ func (ec *executionContext) fieldContext_Objection_listEntry(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ListEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Objection_rating(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
+			return ec.marshalOSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Objection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SectorRating(ctx, field)
 		},
 	}
 	return fc, nil
@@ -40992,6 +41074,38 @@ func (ec *executionContext) fieldContext_SectorRating_person(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SectorRating_objections(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorRating_objections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Objections(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Objection) graphql.Marshaler {
+			return ec.marshalOObjection2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SectorRating_objections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SectorRating",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Objection(ctx, field)
 		},
 	}
 	return fc, nil
@@ -56514,7 +56628,7 @@ func (ec *executionContext) unmarshalInputFileObjectionInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"penaltyID", "listEntryID", "grounds", "description"}
+	fieldsInOrder := [...]string{"penaltyID", "listEntryID", "ratingID", "grounds", "description"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -56535,6 +56649,13 @@ func (ec *executionContext) unmarshalInputFileObjectionInput(ctx context.Context
 				return it, err
 			}
 			it.ListEntryID = data
+		case "ratingID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingID = data
 		case "grounds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grounds"))
 			data, err := ec.unmarshalNObjectionGrounds2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋobjectionᚐGrounds(ctx, v)
@@ -64403,7 +64524,7 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "grounds", "groundsNEQ", "groundsIn", "groundsNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "filedOn", "filedOnNEQ", "filedOnIn", "filedOnNotIn", "filedOnGT", "filedOnGTE", "filedOnLT", "filedOnLTE", "filedOnIsNil", "filedOnNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "forwardBy", "forwardByNEQ", "forwardByIn", "forwardByNotIn", "forwardByGT", "forwardByGTE", "forwardByLT", "forwardByLTE", "forwardByIsNil", "forwardByNotNil", "decisionReason", "decisionReasonNEQ", "decisionReasonIn", "decisionReasonNotIn", "decisionReasonGT", "decisionReasonGTE", "decisionReasonLT", "decisionReasonLTE", "decisionReasonContains", "decisionReasonHasPrefix", "decisionReasonHasSuffix", "decisionReasonIsNil", "decisionReasonNotNil", "decisionReasonEqualFold", "decisionReasonContainsFold", "correction", "correctionNEQ", "correctionIn", "correctionNotIn", "correctionGT", "correctionGTE", "correctionLT", "correctionLTE", "correctionContains", "correctionHasPrefix", "correctionHasSuffix", "correctionIsNil", "correctionNotNil", "correctionEqualFold", "correctionContainsFold", "correctedOn", "correctedOnNEQ", "correctedOnIn", "correctedOnNotIn", "correctedOnGT", "correctedOnGTE", "correctedOnLT", "correctedOnLTE", "correctedOnIsNil", "correctedOnNotNil", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasDepartment", "hasDepartmentWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "grounds", "groundsNEQ", "groundsIn", "groundsNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "ratingID", "ratingIDNEQ", "ratingIDIn", "ratingIDNotIn", "ratingIDIsNil", "ratingIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "filedOn", "filedOnNEQ", "filedOnIn", "filedOnNotIn", "filedOnGT", "filedOnGTE", "filedOnLT", "filedOnLTE", "filedOnIsNil", "filedOnNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "forwardBy", "forwardByNEQ", "forwardByIn", "forwardByNotIn", "forwardByGT", "forwardByGTE", "forwardByLT", "forwardByLTE", "forwardByIsNil", "forwardByNotNil", "decisionReason", "decisionReasonNEQ", "decisionReasonIn", "decisionReasonNotIn", "decisionReasonGT", "decisionReasonGTE", "decisionReasonLT", "decisionReasonLTE", "decisionReasonContains", "decisionReasonHasPrefix", "decisionReasonHasSuffix", "decisionReasonIsNil", "decisionReasonNotNil", "decisionReasonEqualFold", "decisionReasonContainsFold", "correction", "correctionNEQ", "correctionIn", "correctionNotIn", "correctionGT", "correctionGTE", "correctionLT", "correctionLTE", "correctionContains", "correctionHasPrefix", "correctionHasSuffix", "correctionIsNil", "correctionNotNil", "correctionEqualFold", "correctionContainsFold", "correctedOn", "correctedOnNEQ", "correctedOnIn", "correctedOnNotIn", "correctedOnGT", "correctedOnGTE", "correctedOnLT", "correctedOnLTE", "correctedOnIsNil", "correctedOnNotNil", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasRating", "hasRatingWith", "hasDepartment", "hasDepartmentWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -64830,6 +64951,48 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.ListEntryIDNotNil = data
+		case "ratingID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingID = data
+		case "ratingIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingIDNEQ = data
+		case "ratingIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingIDIn = data
+		case "ratingIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingIDNotIn = data
+		case "ratingIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingIDIsNil = data
+		case "ratingIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratingIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatingIDNotNil = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -65376,6 +65539,20 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.HasListEntryWith = data
+		case "hasRating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRating"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRating = data
+		case "hasRatingWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRatingWith"))
+			data, err := ec.unmarshalOSectorRatingWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRatingWith = data
 		case "hasDepartment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -82985,6 +83162,11 @@ func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ratingID":
+			out.Values[i] = ec._Objection_ratingID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "departmentID":
 			out.Values[i] = ec._Objection_departmentID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -83031,6 +83213,12 @@ func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Objection_listEntry(ctx, field, obj)
+				})
+		case "rating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Objection_rating(ctx, field, obj)
 				})
 		case "department":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -85176,6 +85364,12 @@ func (ec *executionContext) _SectorRating(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SectorRating_person(ctx, field, obj)
+				})
+		case "objections":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SectorRating_objections(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -93280,6 +93474,13 @@ func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx context.Context, sel ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SectorRating(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSectorRatingOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingOrderᚄ(ctx context.Context, v any) ([]*ent.SectorRatingOrder, error) {

@@ -28,12 +28,14 @@ type CreditReportOmission struct {
 	Count int `json:"count"`
 }
 
-// A new objection against one penalty or listing.
+// A new objection against one record: a penalty, a listing or a sector rating (exactly one of the three IDs).
 type FileObjectionInput struct {
 	// The penalty objected to.
 	PenaltyID *int `json:"penaltyID,omitempty"`
 	// The listing objected to.
 	ListEntryID *int `json:"listEntryID,omitempty"`
+	// The sector rating objected to (a grade the subject holds wrong).
+	RatingID *int `json:"ratingID,omitempty"`
 	// Grounds of the objection.
 	Grounds objection.Grounds `json:"grounds"`
 	// What is objected to and why.

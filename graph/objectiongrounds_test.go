@@ -21,9 +21,9 @@ var withdrawnOn = map[string]bool{
 }
 
 // An upheld objection does what its ground calls for, for every ground the schema offers and
-// both kinds of record objected to: withdrawn (WITHDRAWN, out of publicity from today, the
-// listing removed as CORRECTED) or corrected (the correction required, the record still
-// public), the objection mark cleared either way.
+// every kind of record objected to (penalty, listing, rating): withdrawn (WITHDRAWN, out of
+// publicity from today, the listing removed as CORRECTED) or corrected (the correction
+// required, the record still public), the objection mark cleared either way.
 func TestUpheldObjectionsFollowTheirGrounds(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
@@ -43,14 +43,21 @@ func TestUpheldObjectionsFollowTheirGrounds(t *testing.T) {
 		const move = `mutation($id: ID!, $to: ObjectionState!, $r: String, $c: String) { transitionObjection(id: $id, to: $to, reason: $r, correction: $c) { state } }`
 		entity := atoi(t, penaltyInput(env, "market-320500", "x")["in"].(map[string]any)["entityID"].(string))
 		for i, g := range grounds {
-			for _, kind := range []string{"penaltyID", "listEntryID"} {
+			for _, kind := range []string{"penaltyID", "listEntryID", "ratingID"} {
 				var id, table string
-				if kind == "penaltyID" {
+				switch kind {
+				case "ratingID":
+					var r struct{ CreateSectorRating struct{ ID string } }
+					env.as("demo-market-clerk").mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createSectorRating(input: {departmentID: $d, entityID: $e,
+						sourceSystem: "og", sourceRecordID: $src, scheme: MARKET_RISK_CLASS, grade: "C", period: "2026-11", validFrom: "2026-11-01"}) { id } }`,
+						map[string]any{"d": env.departmentID("market-320500"), "e": entity, "src": fmt.Sprintf("OG-R%d", i)}, &r)
+					id, table = r.CreateSectorRating.ID, "sector_ratings"
+				case "penaltyID":
 					var p struct{ CreateAdministrativePenalty struct{ ID string } }
 					env.as("demo-market-clerk").mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`,
 						penaltyInput(env, "market-320500", fmt.Sprintf("OG-%d", i)), &p)
 					id, table = p.CreateAdministrativePenalty.ID, "administrative_penalties"
-				} else {
+				default:
 					no := fmt.Sprintf("OG-L%d", i)
 					l, err := env.db.Client.ListEntry.Create().SetDepartmentID(env.departmentID("market-320500")).SetEntityID(entity).
 						SetSourceSystem("og").SetSourceRecordID(no).SetSeverity(vocab.General).SetListType(listentry.ListTypeMS_ABNORMAL_OPERATION).
@@ -80,7 +87,12 @@ func TestUpheldObjectionsFollowTheirGrounds(t *testing.T) {
 				if n := env.count(table, "id = ? AND under_objection = TRUE", atoi(t, id)); n != 0 {
 					t.Errorf("%s: still marked under objection", what)
 				}
-				if withdrawnOn[g] {
+				if table == "sector_ratings" {
+					// A rating has no publicity window: withdrawn or kept, as the ground says.
+					if want := map[bool]string{true: "WITHDRAWN", false: "PUBLISHED"}[withdrawnOn[g]]; status != want {
+						t.Errorf("%s: %s, want %s", what, status, want)
+					}
+				} else if withdrawnOn[g] {
 					stopped := "publicity_stopped_on"
 					if table == "list_entries" {
 						stopped = "removed_on"

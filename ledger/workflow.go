@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/ent"
@@ -78,16 +79,29 @@ func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
 	return nil
 }
 
+// recordRefs are the fields by which a new repair application or objection names its record,
+// by type, with their names in the API: a rating can be objected to, not repaired.
+var recordRefs = map[string][][2]string{
+	gen.TypeRepairApplication: {{"penalty_id", "penaltyID"}, {"list_entry_id", "listEntryID"}},
+	gen.TypeObjection:         {{"penalty_id", "penaltyID"}, {"list_entry_id", "listEntryID"}, {"rating_id", "ratingID"}},
+}
+
 // oneRecord checks that a new repair application or objection names exactly one record.
 func oneRecord(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, mu ent.Mutation) (ent.Value, error) {
 		if !mu.Op().Is(ent.OpCreate) {
 			return next.Mutate(ctx, mu)
 		}
-		_, hasPenalty := mu.Field("penalty_id")
-		_, hasList := mu.Field("list_entry_id")
-		if hasPenalty == hasList {
-			return nil, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
+		named, names := 0, []string{}
+		for _, f := range recordRefs[mu.Type()] {
+			if _, ok := mu.Field(f[0]); ok {
+				named++
+			}
+			names = append(names, f[1])
+		}
+		if named != 1 {
+			return nil, derrors.Field("penaltyID", "name exactly one record: %s or %s",
+				strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		}
 		return next.Mutate(ctx, mu)
 	})

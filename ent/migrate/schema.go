@@ -1063,6 +1063,7 @@ var (
 		{Name: "penalty_id", Type: field.TypeInt, Nullable: true},
 		{Name: "department_id", Type: field.TypeInt},
 		{Name: "list_entry_id", Type: field.TypeInt, Nullable: true},
+		{Name: "rating_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ObjectionsTable holds the schema information for the "objections" table.
 	ObjectionsTable = &schema.Table{
@@ -1086,6 +1087,12 @@ var (
 				Symbol:     "objections_list_entries_objections",
 				Columns:    []*schema.Column{ObjectionsColumns[15]},
 				RefColumns: []*schema.Column{ListEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "objections_sector_ratings_objections",
+				Columns:    []*schema.Column{ObjectionsColumns[16]},
+				RefColumns: []*schema.Column{SectorRatingsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
@@ -1811,6 +1818,7 @@ func init() {
 	ObjectionsTable.ForeignKeys[0].RefTable = AdministrativePenaltiesTable
 	ObjectionsTable.ForeignKeys[1].RefTable = DepartmentsTable
 	ObjectionsTable.ForeignKeys[2].RefTable = ListEntriesTable
+	ObjectionsTable.ForeignKeys[3].RefTable = SectorRatingsTable
 	ObjectionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(115964116992),
 	}

@@ -32,6 +32,8 @@ const (
 	FieldPenaltyID = "penalty_id"
 	// FieldListEntryID holds the string denoting the list_entry_id field in the database.
 	FieldListEntryID = "list_entry_id"
+	// FieldRatingID holds the string denoting the rating_id field in the database.
+	FieldRatingID = "rating_id"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldFiledOn holds the string denoting the filed_on field in the database.
@@ -52,6 +54,8 @@ const (
 	EdgePenalty = "penalty"
 	// EdgeListEntry holds the string denoting the list_entry edge name in mutations.
 	EdgeListEntry = "list_entry"
+	// EdgeRating holds the string denoting the rating edge name in mutations.
+	EdgeRating = "rating"
 	// EdgeDepartment holds the string denoting the department edge name in mutations.
 	EdgeDepartment = "department"
 	// Table holds the table name of the objection in the database.
@@ -70,6 +74,13 @@ const (
 	ListEntryInverseTable = "list_entries"
 	// ListEntryColumn is the table column denoting the list_entry relation/edge.
 	ListEntryColumn = "list_entry_id"
+	// RatingTable is the table that holds the rating relation/edge.
+	RatingTable = "objections"
+	// RatingInverseTable is the table name for the SectorRating entity.
+	// It exists in this package in order to avoid circular dependency with the "sectorrating" package.
+	RatingInverseTable = "sector_ratings"
+	// RatingColumn is the table column denoting the rating relation/edge.
+	RatingColumn = "rating_id"
 	// DepartmentTable is the table that holds the department relation/edge.
 	DepartmentTable = "objections"
 	// DepartmentInverseTable is the table name for the Department entity.
@@ -89,6 +100,7 @@ var Columns = []string{
 	FieldDescription,
 	FieldPenaltyID,
 	FieldListEntryID,
+	FieldRatingID,
 	FieldDepartmentID,
 	FieldFiledOn,
 	FieldDueOn,
@@ -235,6 +247,11 @@ func ByListEntryID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldListEntryID, opts...).ToFunc()
 }
 
+// ByRatingID orders the results by the rating_id field.
+func ByRatingID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRatingID, opts...).ToFunc()
+}
+
 // ByDepartmentID orders the results by the department_id field.
 func ByDepartmentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDepartmentID, opts...).ToFunc()
@@ -284,6 +301,13 @@ func ByListEntryField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// ByRatingField orders the results by rating field.
+func ByRatingField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRatingStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByDepartmentField orders the results by department field.
 func ByDepartmentField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -302,6 +326,13 @@ func newListEntryStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ListEntryInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ListEntryTable, ListEntryColumn),
+	)
+}
+func newRatingStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RatingInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, RatingTable, RatingColumn),
 	)
 }
 func newDepartmentStep() *sqlgraph.Step {

@@ -80,6 +80,11 @@ func ListEntryID(v int) predicate.Objection {
 	return predicate.Objection(sql.FieldEQ(FieldListEntryID, v))
 }
 
+// RatingID applies equality check predicate on the "rating_id" field. It's identical to RatingIDEQ.
+func RatingID(v int) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldRatingID, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.Objection {
 	return predicate.Objection(sql.FieldEQ(FieldDepartmentID, v))
@@ -358,6 +363,36 @@ func ListEntryIDIsNil() predicate.Objection {
 // ListEntryIDNotNil applies the NotNil predicate on the "list_entry_id" field.
 func ListEntryIDNotNil() predicate.Objection {
 	return predicate.Objection(sql.FieldNotNull(FieldListEntryID))
+}
+
+// RatingIDEQ applies the EQ predicate on the "rating_id" field.
+func RatingIDEQ(v int) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldRatingID, v))
+}
+
+// RatingIDNEQ applies the NEQ predicate on the "rating_id" field.
+func RatingIDNEQ(v int) predicate.Objection {
+	return predicate.Objection(sql.FieldNEQ(FieldRatingID, v))
+}
+
+// RatingIDIn applies the In predicate on the "rating_id" field.
+func RatingIDIn(vs ...int) predicate.Objection {
+	return predicate.Objection(sql.FieldIn(FieldRatingID, vs...))
+}
+
+// RatingIDNotIn applies the NotIn predicate on the "rating_id" field.
+func RatingIDNotIn(vs ...int) predicate.Objection {
+	return predicate.Objection(sql.FieldNotIn(FieldRatingID, vs...))
+}
+
+// RatingIDIsNil applies the IsNil predicate on the "rating_id" field.
+func RatingIDIsNil() predicate.Objection {
+	return predicate.Objection(sql.FieldIsNull(FieldRatingID))
+}
+
+// RatingIDNotNil applies the NotNil predicate on the "rating_id" field.
+func RatingIDNotNil() predicate.Objection {
+	return predicate.Objection(sql.FieldNotNull(FieldRatingID))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.
@@ -778,6 +813,29 @@ func HasListEntry() predicate.Objection {
 func HasListEntryWith(preds ...predicate.ListEntry) predicate.Objection {
 	return predicate.Objection(func(s *sql.Selector) {
 		step := newListEntryStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRating applies the HasEdge predicate on the "rating" edge.
+func HasRating() predicate.Objection {
+	return predicate.Objection(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, RatingTable, RatingColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRatingWith applies the HasEdge predicate on the "rating" edge with a given conditions (other predicates).
+func HasRatingWith(preds ...predicate.SectorRating) predicate.Objection {
+	return predicate.Objection(func(s *sql.Selector) {
+		step := newRatingStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -2056,11 +2056,11 @@ func init() {
 		}
 	}()
 	// objectionDescDecisionReason is the schema descriptor for decision_reason field.
-	objectionDescDecisionReason := objectionFields[9].Descriptor()
+	objectionDescDecisionReason := objectionFields[10].Descriptor()
 	// objection.DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
 	objection.DecisionReasonValidator = objectionDescDecisionReason.Validators[0].(func(string) error)
 	// objectionDescCorrection is the schema descriptor for correction field.
-	objectionDescCorrection := objectionFields[10].Descriptor()
+	objectionDescCorrection := objectionFields[11].Descriptor()
 	// objection.CorrectionValidator is a validator for the "correction" field. It is called by the builders before save.
 	objection.CorrectionValidator = objectionDescCorrection.Validators[0].(func(string) error)
 	outboxevent.Policy = privacy.NewPolicies(schema.OutboxEvent{})

@@ -315,6 +315,14 @@ func (SectorRating) Fields() []ent.Field {
 	}
 }
 
+// Edges of the SectorRating.
+func (SectorRating) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("objections", Objection.Type).
+			Comment("Objections against it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
 // Indexes of the SectorRating.
 func (SectorRating) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("scheme", "grade"), index.Fields("entity_id", "scheme", "valid_from")}

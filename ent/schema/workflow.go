@@ -218,10 +218,10 @@ func (RepairTransition) Annotations() []schema.Annotation {
 	return []schema.Annotation{schema.Comment("A transition of a repair application (修复流程记录).")}
 }
 
-// Objection is an objection (异议) against a record (domain.md §6): filing marks the record
-// "under objection" for everyone who can see it; the platform checks it or forwards it to the
-// providing department, which decides with reasons; an upheld objection corrects or withdraws
-// the record. While open, the record triggers no joint punishment and no evaluation gate.
+// Objection is an objection (异议) against a record — a penalty, a listing or a sector rating
+// (domain.md §6): accepting it marks the record "under objection" for everyone who can see it;
+// the platform checks it or forwards it to the providing department, which decides with
+// reasons; an upheld objection corrects or withdraws the record. While open, the record triggers no joint punishment and no evaluation gate.
 type Objection struct{ ent.Schema }
 
 // Mixin of the Objection.
@@ -238,6 +238,7 @@ func (Objection) Fields() []ent.Field {
 		field.Text("description").Validate(boundedText).NotEmpty().Comment("What is objected to and why."),
 		field.Int("penalty_id").Optional().Immutable().Comment("The penalty objected to."),
 		field.Int("list_entry_id").Optional().Immutable().Comment("The listing objected to."),
+		field.Int("rating_id").Optional().Immutable().Comment("The sector rating objected to."),
 		field.Int("department_id").Immutable().Comment("The providing department: the record's."),
 		field.Time("filed_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day filed."),
 		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
@@ -261,12 +262,14 @@ func (Objection) Edges() []ent.Edge {
 			Comment("The penalty objected to."),
 		edge.From("list_entry", ListEntry.Type).Ref("objections").Field("list_entry_id").Unique().Immutable().
 			Comment("The listing objected to."),
+		edge.From("rating", SectorRating.Type).Ref("objections").Field("rating_id").Unique().Immutable().
+			Comment("The sector rating objected to."),
 		owner("department", Department.Type, "objections", "department_id", "The providing department."),
 	}
 }
 
 // Policy of the Objection: departments read; filed and moved by sectors/objection.
-func (Objection) Policy() ent.Policy { return workflowPolicy(nil, "penalty", "list_entry") }
+func (Objection) Policy() ent.Policy { return workflowPolicy(nil, "penalty", "list_entry", "rating") }
 
 // Annotations of the Objection.
 func (Objection) Annotations() []schema.Annotation {

@@ -68,6 +68,8 @@ const (
 	EdgeEntity = "entity"
 	// EdgePerson holds the string denoting the person edge name in mutations.
 	EdgePerson = "person"
+	// EdgeObjections holds the string denoting the objections edge name in mutations.
+	EdgeObjections = "objections"
 	// Table holds the table name of the sectorrating in the database.
 	Table = "sector_ratings"
 	// DepartmentTable is the table that holds the department relation/edge.
@@ -91,6 +93,13 @@ const (
 	PersonInverseTable = "natural_persons"
 	// PersonColumn is the table column denoting the person relation/edge.
 	PersonColumn = "person_id"
+	// ObjectionsTable is the table that holds the objections relation/edge.
+	ObjectionsTable = "objections"
+	// ObjectionsInverseTable is the table name for the Objection entity.
+	// It exists in this package in order to avoid circular dependency with the "objection" package.
+	ObjectionsInverseTable = "objections"
+	// ObjectionsColumn is the table column denoting the objections relation/edge.
+	ObjectionsColumn = "rating_id"
 )
 
 // Columns holds all SQL columns for sectorrating fields.
@@ -355,6 +364,20 @@ func ByPersonField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPersonStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByObjectionsCount orders the results by objections count.
+func ByObjectionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newObjectionsStep(), opts...)
+	}
+}
+
+// ByObjections orders the results by objections terms.
+func ByObjections(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newObjectionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newDepartmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -374,6 +397,13 @@ func newPersonStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PersonInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, PersonTable, PersonColumn),
+	)
+}
+func newObjectionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ObjectionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
 	)
 }
 

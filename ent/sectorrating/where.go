@@ -1045,6 +1045,29 @@ func HasPersonWith(preds ...predicate.NaturalPerson) predicate.SectorRating {
 	})
 }
 
+// HasObjections applies the HasEdge predicate on the "objections" edge.
+func HasObjections() predicate.SectorRating {
+	return predicate.SectorRating(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasObjectionsWith applies the HasEdge predicate on the "objections" edge with a given conditions (other predicates).
+func HasObjectionsWith(preds ...predicate.Objection) predicate.SectorRating {
+	return predicate.SectorRating(func(s *sql.Selector) {
+		step := newObjectionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.SectorRating) predicate.SectorRating {
 	return predicate.SectorRating(sql.AndPredicates(predicates...))

@@ -1,8 +1,8 @@
-// Package objection handles objections (异议, domain.md §6): filing marks the record "under
-// objection" at once, for everyone who can see it (and takes it out of automatic joint
-// punishment and the evaluation's gates); the credit office checks it or forwards it to the
-// providing department, which decides with reasons; an upheld objection corrects or withdraws
-// the record. Each step is in the request's transaction, with its time limit in working days.
+// Package objection handles objections (异议, domain.md §6) against a penalty, a listing or a
+// sector rating: accepting one marks the record "under objection" for everyone who can see it
+// (and takes it out of automatic joint punishment and the evaluation); the credit office checks
+// it or forwards it to the providing department, which decides with reasons; an upheld
+// objection corrects or withdraws the record. Each step is in the request's transaction, with its time limit in working days.
 package objection
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
@@ -61,11 +62,17 @@ const forwardLimit = "FORWARD"
 var openStates = []State{objection.StateSUBMITTED, objection.StateACCEPTED, objection.StatePLATFORM_CHECK,
 	objection.StateFORWARDED, objection.StatePROVIDER_CHECK}
 
+// Ref names the record objected to: exactly one of its IDs is set.
+type Ref struct{ PenaltyID, ListEntryID, RatingID int }
+
+// refOf is the record an objection is against.
+func refOf(o *ent.Objection) Ref { return Ref{o.PenaltyID, o.ListEntryID, o.RatingID} }
+
 // Filing is a new objection.
 type Filing struct {
-	PenaltyID, ListEntryID int
-	Grounds                objection.Grounds
-	Description            string
+	Ref
+	Grounds     objection.Grounds
+	Description string
 }
 
 type record struct {
@@ -78,8 +85,8 @@ type record struct {
 }
 
 // load reads the record objected to, locked, with its owner.
-func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (record, error) {
-	rec, err := lockRecord(ctx, c, penaltyID, listEntryID)
+func load(ctx context.Context, c *ent.Client, ref Ref) (record, error) {
+	rec, err := lockRecord(ctx, c, ref)
 	if err != nil {
 		return record{}, err
 	}
@@ -88,50 +95,62 @@ func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (recor
 	return rec, err
 }
 
-func lockRecord(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (record, error) {
+func lockRecord(ctx context.Context, c *ent.Client, ref Ref) (record, error) {
+	named := 0
+	for _, id := range []int{ref.PenaltyID, ref.ListEntryID, ref.RatingID} {
+		if id != 0 {
+			named++
+		}
+	}
 	switch {
-	case penaltyID != 0 && listEntryID == 0:
-		p, err := c.AdministrativePenalty.Query().Where(administrativepenalty.ID(penaltyID), predicate.AdministrativePenalty(workflow.ForUpdate)).Only(ctx)
+	case named != 1:
+		return record{}, derrors.Field("penaltyID", "name exactly one record: penaltyID, listEntryID or ratingID")
+	case ref.PenaltyID != 0:
+		p, err := c.AdministrativePenalty.Query().Where(administrativepenalty.ID(ref.PenaltyID), predicate.AdministrativePenalty(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
 		return record{sector: p.Sector, departmentID: p.DepartmentID, underObj: p.UnderObjection, entityID: p.EntityID, personID: p.PersonID}, nil
-	case listEntryID != 0 && penaltyID == 0:
-		l, err := c.ListEntry.Query().Where(listentry.ID(listEntryID), predicate.ListEntry(workflow.ForUpdate)).Only(ctx)
+	case ref.ListEntryID != 0:
+		l, err := c.ListEntry.Query().Where(listentry.ID(ref.ListEntryID), predicate.ListEntry(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
 		return record{sector: l.Sector, departmentID: l.DepartmentID, underObj: l.UnderObjection, entityID: l.EntityID, personID: l.PersonID}, nil
 	}
-	return record{}, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
+	r, err := c.SectorRating.Query().Where(sectorrating.ID(ref.RatingID), predicate.SectorRating(workflow.ForUpdate)).Only(ctx)
+	if err != nil {
+		return record{}, err
+	}
+	return record{sector: r.Sector, departmentID: r.DepartmentID, underObj: r.UnderObjection, entityID: r.EntityID, personID: r.PersonID}, nil
 }
 
 // mark sets or clears the record's objection mark; the record hooks recompute the evaluation.
-func mark(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, on bool, status *vocab.RecordStatus) error {
-	if penaltyID != 0 {
-		u := c.AdministrativePenalty.UpdateOneID(penaltyID).SetUnderObjection(on)
-		if status != nil {
-			u.SetStatus(*status)
-		}
-		return u.Exec(authz.AsSystem(ctx))
+func mark(ctx context.Context, c *ent.Client, ref Ref, on bool) error {
+	ctx = authz.AsSystem(ctx)
+	switch {
+	case ref.PenaltyID != 0:
+		return c.AdministrativePenalty.UpdateOneID(ref.PenaltyID).SetUnderObjection(on).Exec(ctx)
+	case ref.ListEntryID != 0:
+		return c.ListEntry.UpdateOneID(ref.ListEntryID).SetUnderObjection(on).Exec(ctx)
 	}
-	u := c.ListEntry.UpdateOneID(listEntryID).SetUnderObjection(on)
-	if status != nil {
-		u.SetStatus(*status)
-	}
-	return u.Exec(authz.AsSystem(ctx))
+	return c.SectorRating.UpdateOneID(ref.RatingID).SetUnderObjection(on).Exec(ctx)
 }
 
 // withdraw takes the record out of publicity on day after an upheld objection: WITHDRAWN, its
-// publicity stopped (a penalty) or the listing removed with the reason CORRECTED.
-func withdraw(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, day time.Time) error {
+// publicity stopped (a penalty), the listing removed with the reason CORRECTED, or the rating
+// no longer held by anyone who reads or evaluates it.
+func withdraw(ctx context.Context, c *ent.Client, ref Ref, day time.Time) error {
 	ctx = authz.AsSystem(ctx)
-	if penaltyID != 0 {
-		return c.AdministrativePenalty.UpdateOneID(penaltyID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).
+	switch {
+	case ref.PenaltyID != 0:
+		return c.AdministrativePenalty.UpdateOneID(ref.PenaltyID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).
 			SetPublicityStoppedOn(day).Exec(ctx)
+	case ref.ListEntryID != 0:
+		return c.ListEntry.UpdateOneID(ref.ListEntryID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).
+			SetRemovedOn(day).SetRemovalReason(listentry.RemovalReasonCORRECTED).Exec(ctx)
 	}
-	return c.ListEntry.UpdateOneID(listEntryID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).
-		SetRemovedOn(day).SetRemovalReason(listentry.RemovalReasonCORRECTED).Exec(ctx)
+	return c.SectorRating.UpdateOneID(ref.RatingID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).Exec(ctx)
 }
 
 func actor(ctx context.Context) *authz.Viewer {
@@ -145,7 +164,7 @@ func actor(ctx context.Context) *authz.Viewer {
 // credit office accepts it (domain.md §6: SUBMITTED → ACCEPTED + objectionMark | NOT_ACCEPTED).
 func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.Objection, error) {
 	today := env.Clock.Today()
-	rec, err := load(ctx, c, f.PenaltyID, f.ListEntryID) // not found when the caller cannot see it
+	rec, err := load(ctx, c, f.Ref) // not found when the caller cannot see it
 	if err != nil {
 		return nil, err
 	}
@@ -156,10 +175,13 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 	// One objection at a time: the record is locked (load), and another still open refuses this
 	// (read as committed: a filing that held the lock before this one is seen).
 	open := c.Objection.Query().Where(objection.StateIn(openStates...), predicate.Objection(workflow.ForUpdate))
-	if f.PenaltyID != 0 {
+	switch {
+	case f.PenaltyID != 0:
 		open.Where(objection.PenaltyID(f.PenaltyID))
-	} else {
+	case f.ListEntryID != 0:
 		open.Where(objection.ListEntryID(f.ListEntryID))
+	default:
+		open.Where(objection.RatingID(f.RatingID))
 	}
 	if busy, err := open.Exist(authz.AsSystem(ctx)); err != nil || busy || rec.underObj {
 		if err != nil {
@@ -178,10 +200,13 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 	create := c.Objection.Create().SetDepartmentID(rec.departmentID).SetGrounds(f.Grounds).SetDescription(f.Description).
 		SetFiledOn(today).SetDueOn(cal.Add(today, n)).
 		SetHistory([]vocab.WorkflowStep{{To: string(objection.StateSUBMITTED), Actor: v.TokenName, Role: v.Role, Department: v.Department, At: env.Clock.Now()}})
-	if f.PenaltyID != 0 {
+	switch {
+	case f.PenaltyID != 0:
 		create.SetPenaltyID(f.PenaltyID)
-	} else {
+	case f.ListEntryID != 0:
 		create.SetListEntryID(f.ListEntryID)
+	default:
+		create.SetRatingID(f.RatingID)
 	}
 	o, err := create.Save(authz.AsSystem(ctx))
 	if err != nil {
@@ -207,7 +232,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	if err != nil {
 		return nil, err
 	}
-	rec, err := load(authz.AsSystem(ctx), c, o.PenaltyID, o.ListEntryID)
+	rec, err := load(authz.AsSystem(ctx), c, refOf(o))
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +273,9 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	}
 	switch to {
 	case objection.StateACCEPTED: // the mark (异议处理中): the record's measures are suspended
-		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, true, nil)
+		err = mark(ctx, c, refOf(o), true)
 	case objection.StateNOT_ACCEPTED, objection.StateREJECTED:
-		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil)
+		err = mark(ctx, c, refOf(o), false)
 	case objection.StateUPHELD:
 		correction = strings.TrimSpace(correction)
 		switch o.Grounds {
@@ -258,12 +283,12 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 			if correction == "" {
 				correction = fmt.Sprintf("withdrawn from publicity (%s)", o.Grounds)
 			}
-			err = withdraw(ctx, c, o.PenaltyID, o.ListEntryID, today)
+			err = withdraw(ctx, c, refOf(o), today)
 		default:
 			if correction == "" {
 				return nil, derrors.Field("correction", "upholding an objection that the record is %s needs the correction made to it", o.Grounds)
 			}
-			err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil) // corrected, still public
+			err = mark(ctx, c, refOf(o), false) // corrected, still public
 		}
 		upd.SetCorrection(correction).SetCorrectedOn(today)
 	}
@@ -275,7 +300,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	}
 	switch to {
 	case objection.StateNOT_ACCEPTED, objection.StateUPHELD, objection.StateREJECTED:
-		events.AfterCommit(ctx, env.Events, events.Event{Type: events.ObjectionDecision, Sector: rec.sector, RecordID: o.PenaltyID + o.ListEntryID,
+		events.AfterCommit(ctx, env.Events, events.Event{Type: events.ObjectionDecision, Sector: rec.sector, RecordID: o.PenaltyID + o.ListEntryID + o.RatingID,
 			Summary: fmt.Sprintf("objection %d: %s", id, to)})
 	}
 	return c.Objection.Get(ctx, id)
