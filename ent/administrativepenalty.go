@@ -109,6 +109,14 @@ type AdministrativePenalty struct {
 	PublicityRuleSet string `json:"publicity_rule_set,omitempty"`
 	// Day publicity stopped early (repair, withdrawal).
 	PublicityStoppedOn *time.Time `json:"publicity_stopped_on,omitempty"`
+	// Why the deciding department withdrew the penalty from publication (withdrawAdministrativePenalty): its decision was REVOKED 被依法撤销, CONFIRMED_ILLEGAL 被确认违法 or CONFIRMED_VOID 被确认无效 (SAMR Order 45 art. 11). Empty for any other end.
+	WithdrawalReason *administrativepenalty.WithdrawalReason `json:"withdrawal_reason,omitempty"`
+	// The document that revoked the decision or confirmed it illegal or void (复议决定书、判决书或撤销决定文号).
+	WithdrawalBasis string `json:"withdrawal_basis,omitempty"`
+	// Day that document took effect: the time limit to withdraw counts from it.
+	WithdrawalEffectiveOn *time.Time `json:"withdrawal_effective_on,omitempty"`
+	// Last day the withdrawal was due: withdrawalEffectiveOn plus the time limit in working days in force that day (3, Order 45 art. 11); a withdrawal after it was late.
+	WithdrawBy *time.Time `json:"withdraw_by,omitempty"`
 	// 处罚机关 (CF_CFJG).
 	AuthorityName string `json:"authority_name,omitempty"`
 	// 处罚机关统一社会信用代码 (CF_CFJGDM).
@@ -211,9 +219,9 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case administrativepenalty.FieldID, administrativepenalty.FieldDepartmentID, administrativepenalty.FieldEntityID, administrativepenalty.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldDomain, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
+		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldDomain, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldWithdrawalReason, administrativepenalty.FieldWithdrawalBasis, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
-		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublishedOn, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn:
+		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublishedOn, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn, administrativepenalty.FieldWithdrawalEffectiveOn, administrativepenalty.FieldWithdrawBy:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -505,6 +513,33 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 				_m.PublicityStoppedOn = new(time.Time)
 				*_m.PublicityStoppedOn = value.Time
 			}
+		case administrativepenalty.FieldWithdrawalReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field withdrawal_reason", values[i])
+			} else if value.Valid {
+				_m.WithdrawalReason = new(administrativepenalty.WithdrawalReason)
+				*_m.WithdrawalReason = administrativepenalty.WithdrawalReason(value.String)
+			}
+		case administrativepenalty.FieldWithdrawalBasis:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field withdrawal_basis", values[i])
+			} else if value.Valid {
+				_m.WithdrawalBasis = value.String
+			}
+		case administrativepenalty.FieldWithdrawalEffectiveOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field withdrawal_effective_on", values[i])
+			} else if value.Valid {
+				_m.WithdrawalEffectiveOn = new(time.Time)
+				*_m.WithdrawalEffectiveOn = value.Time
+			}
+		case administrativepenalty.FieldWithdrawBy:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field withdraw_by", values[i])
+			} else if value.Valid {
+				_m.WithdrawBy = new(time.Time)
+				*_m.WithdrawBy = value.Time
+			}
 		case administrativepenalty.FieldAuthorityName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field authority_name", values[i])
@@ -740,6 +775,24 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(", ")
 	if v := _m.PublicityStoppedOn; v != nil {
 		builder.WriteString("publicity_stopped_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WithdrawalReason; v != nil {
+		builder.WriteString("withdrawal_reason=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("withdrawal_basis=")
+	builder.WriteString(_m.WithdrawalBasis)
+	builder.WriteString(", ")
+	if v := _m.WithdrawalEffectiveOn; v != nil {
+		builder.WriteString("withdrawal_effective_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WithdrawBy; v != nil {
+		builder.WriteString("withdraw_by=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -519,6 +519,62 @@ func (_c *AdministrativePenaltyCreate) SetNillablePublicityStoppedOn(v *time.Tim
 	return _c
 }
 
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (_c *AdministrativePenaltyCreate) SetWithdrawalReason(v administrativepenalty.WithdrawalReason) *AdministrativePenaltyCreate {
+	_c.mutation.SetWithdrawalReason(v)
+	return _c
+}
+
+// SetNillableWithdrawalReason sets the "withdrawal_reason" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableWithdrawalReason(v *administrativepenalty.WithdrawalReason) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetWithdrawalReason(*v)
+	}
+	return _c
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (_c *AdministrativePenaltyCreate) SetWithdrawalBasis(v string) *AdministrativePenaltyCreate {
+	_c.mutation.SetWithdrawalBasis(v)
+	return _c
+}
+
+// SetNillableWithdrawalBasis sets the "withdrawal_basis" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableWithdrawalBasis(v *string) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetWithdrawalBasis(*v)
+	}
+	return _c
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (_c *AdministrativePenaltyCreate) SetWithdrawalEffectiveOn(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetWithdrawalEffectiveOn(v)
+	return _c
+}
+
+// SetNillableWithdrawalEffectiveOn sets the "withdrawal_effective_on" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableWithdrawalEffectiveOn(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetWithdrawalEffectiveOn(*v)
+	}
+	return _c
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (_c *AdministrativePenaltyCreate) SetWithdrawBy(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetWithdrawBy(v)
+	return _c
+}
+
+// SetNillableWithdrawBy sets the "withdraw_by" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableWithdrawBy(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetWithdrawBy(*v)
+	}
+	return _c
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (_c *AdministrativePenaltyCreate) SetAuthorityName(v string) *AdministrativePenaltyCreate {
 	_c.mutation.SetAuthorityName(v)
@@ -868,6 +924,16 @@ func (_c *AdministrativePenaltyCreate) check() error {
 			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.publicity_rule_set": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.WithdrawalReason(); ok {
+		if err := administrativepenalty.WithdrawalReasonValidator(v); err != nil {
+			return &ValidationError{Name: "withdrawal_reason", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.withdrawal_reason": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.WithdrawalBasis(); ok {
+		if err := administrativepenalty.WithdrawalBasisValidator(v); err != nil {
+			return &ValidationError{Name: "withdrawal_basis", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.withdrawal_basis": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.AuthorityName(); !ok {
 		return &ValidationError{Name: "authority_name", err: errors.New(`ent: missing required field "AdministrativePenalty.authority_name"`)}
 	}
@@ -1094,6 +1160,22 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 	if value, ok := _c.mutation.PublicityStoppedOn(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime, value)
 		_node.PublicityStoppedOn = &value
+	}
+	if value, ok := _c.mutation.WithdrawalReason(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalReason, field.TypeEnum, value)
+		_node.WithdrawalReason = &value
+	}
+	if value, ok := _c.mutation.WithdrawalBasis(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalBasis, field.TypeString, value)
+		_node.WithdrawalBasis = value
+	}
+	if value, ok := _c.mutation.WithdrawalEffectiveOn(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalEffectiveOn, field.TypeTime, value)
+		_node.WithdrawalEffectiveOn = &value
+	}
+	if value, ok := _c.mutation.WithdrawBy(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawBy, field.TypeTime, value)
+		_node.WithdrawBy = &value
 	}
 	if value, ok := _c.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)
@@ -1793,6 +1875,78 @@ func (u *AdministrativePenaltyUpsert) UpdatePublicityStoppedOn() *Administrative
 // ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
 func (u *AdministrativePenaltyUpsert) ClearPublicityStoppedOn() *AdministrativePenaltyUpsert {
 	u.SetNull(administrativepenalty.FieldPublicityStoppedOn)
+	return u
+}
+
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (u *AdministrativePenaltyUpsert) SetWithdrawalReason(v administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldWithdrawalReason, v)
+	return u
+}
+
+// UpdateWithdrawalReason sets the "withdrawal_reason" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateWithdrawalReason() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldWithdrawalReason)
+	return u
+}
+
+// ClearWithdrawalReason clears the value of the "withdrawal_reason" field.
+func (u *AdministrativePenaltyUpsert) ClearWithdrawalReason() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldWithdrawalReason)
+	return u
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (u *AdministrativePenaltyUpsert) SetWithdrawalBasis(v string) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldWithdrawalBasis, v)
+	return u
+}
+
+// UpdateWithdrawalBasis sets the "withdrawal_basis" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateWithdrawalBasis() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldWithdrawalBasis)
+	return u
+}
+
+// ClearWithdrawalBasis clears the value of the "withdrawal_basis" field.
+func (u *AdministrativePenaltyUpsert) ClearWithdrawalBasis() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldWithdrawalBasis)
+	return u
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (u *AdministrativePenaltyUpsert) SetWithdrawalEffectiveOn(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldWithdrawalEffectiveOn, v)
+	return u
+}
+
+// UpdateWithdrawalEffectiveOn sets the "withdrawal_effective_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateWithdrawalEffectiveOn() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldWithdrawalEffectiveOn)
+	return u
+}
+
+// ClearWithdrawalEffectiveOn clears the value of the "withdrawal_effective_on" field.
+func (u *AdministrativePenaltyUpsert) ClearWithdrawalEffectiveOn() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldWithdrawalEffectiveOn)
+	return u
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (u *AdministrativePenaltyUpsert) SetWithdrawBy(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldWithdrawBy, v)
+	return u
+}
+
+// UpdateWithdrawBy sets the "withdraw_by" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateWithdrawBy() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldWithdrawBy)
+	return u
+}
+
+// ClearWithdrawBy clears the value of the "withdraw_by" field.
+func (u *AdministrativePenaltyUpsert) ClearWithdrawBy() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldWithdrawBy)
 	return u
 }
 
@@ -2559,6 +2713,90 @@ func (u *AdministrativePenaltyUpsertOne) UpdatePublicityStoppedOn() *Administrat
 func (u *AdministrativePenaltyUpsertOne) ClearPublicityStoppedOn() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublicityStoppedOn()
+	})
+}
+
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (u *AdministrativePenaltyUpsertOne) SetWithdrawalReason(v administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawalReason(v)
+	})
+}
+
+// UpdateWithdrawalReason sets the "withdrawal_reason" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateWithdrawalReason() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawalReason()
+	})
+}
+
+// ClearWithdrawalReason clears the value of the "withdrawal_reason" field.
+func (u *AdministrativePenaltyUpsertOne) ClearWithdrawalReason() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawalReason()
+	})
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (u *AdministrativePenaltyUpsertOne) SetWithdrawalBasis(v string) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawalBasis(v)
+	})
+}
+
+// UpdateWithdrawalBasis sets the "withdrawal_basis" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateWithdrawalBasis() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawalBasis()
+	})
+}
+
+// ClearWithdrawalBasis clears the value of the "withdrawal_basis" field.
+func (u *AdministrativePenaltyUpsertOne) ClearWithdrawalBasis() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawalBasis()
+	})
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (u *AdministrativePenaltyUpsertOne) SetWithdrawalEffectiveOn(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawalEffectiveOn(v)
+	})
+}
+
+// UpdateWithdrawalEffectiveOn sets the "withdrawal_effective_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateWithdrawalEffectiveOn() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawalEffectiveOn()
+	})
+}
+
+// ClearWithdrawalEffectiveOn clears the value of the "withdrawal_effective_on" field.
+func (u *AdministrativePenaltyUpsertOne) ClearWithdrawalEffectiveOn() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawalEffectiveOn()
+	})
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (u *AdministrativePenaltyUpsertOne) SetWithdrawBy(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawBy(v)
+	})
+}
+
+// UpdateWithdrawBy sets the "withdraw_by" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateWithdrawBy() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawBy()
+	})
+}
+
+// ClearWithdrawBy clears the value of the "withdraw_by" field.
+func (u *AdministrativePenaltyUpsertOne) ClearWithdrawBy() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawBy()
 	})
 }
 
@@ -3502,6 +3740,90 @@ func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityStoppedOn() *Administra
 func (u *AdministrativePenaltyUpsertBulk) ClearPublicityStoppedOn() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublicityStoppedOn()
+	})
+}
+
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (u *AdministrativePenaltyUpsertBulk) SetWithdrawalReason(v administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawalReason(v)
+	})
+}
+
+// UpdateWithdrawalReason sets the "withdrawal_reason" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateWithdrawalReason() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawalReason()
+	})
+}
+
+// ClearWithdrawalReason clears the value of the "withdrawal_reason" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearWithdrawalReason() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawalReason()
+	})
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (u *AdministrativePenaltyUpsertBulk) SetWithdrawalBasis(v string) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawalBasis(v)
+	})
+}
+
+// UpdateWithdrawalBasis sets the "withdrawal_basis" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateWithdrawalBasis() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawalBasis()
+	})
+}
+
+// ClearWithdrawalBasis clears the value of the "withdrawal_basis" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearWithdrawalBasis() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawalBasis()
+	})
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (u *AdministrativePenaltyUpsertBulk) SetWithdrawalEffectiveOn(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawalEffectiveOn(v)
+	})
+}
+
+// UpdateWithdrawalEffectiveOn sets the "withdrawal_effective_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateWithdrawalEffectiveOn() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawalEffectiveOn()
+	})
+}
+
+// ClearWithdrawalEffectiveOn clears the value of the "withdrawal_effective_on" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearWithdrawalEffectiveOn() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawalEffectiveOn()
+	})
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (u *AdministrativePenaltyUpsertBulk) SetWithdrawBy(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetWithdrawBy(v)
+	})
+}
+
+// UpdateWithdrawBy sets the "withdraw_by" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateWithdrawBy() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateWithdrawBy()
+	})
+}
+
+// ClearWithdrawBy clears the value of the "withdraw_by" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearWithdrawBy() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearWithdrawBy()
 	})
 }
 

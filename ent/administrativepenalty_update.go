@@ -642,6 +642,86 @@ func (_u *AdministrativePenaltyUpdate) ClearPublicityStoppedOn() *Administrative
 	return _u
 }
 
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (_u *AdministrativePenaltyUpdate) SetWithdrawalReason(v administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpdate {
+	_u.mutation.SetWithdrawalReason(v)
+	return _u
+}
+
+// SetNillableWithdrawalReason sets the "withdrawal_reason" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableWithdrawalReason(v *administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetWithdrawalReason(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawalReason clears the value of the "withdrawal_reason" field.
+func (_u *AdministrativePenaltyUpdate) ClearWithdrawalReason() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearWithdrawalReason()
+	return _u
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (_u *AdministrativePenaltyUpdate) SetWithdrawalBasis(v string) *AdministrativePenaltyUpdate {
+	_u.mutation.SetWithdrawalBasis(v)
+	return _u
+}
+
+// SetNillableWithdrawalBasis sets the "withdrawal_basis" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableWithdrawalBasis(v *string) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetWithdrawalBasis(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawalBasis clears the value of the "withdrawal_basis" field.
+func (_u *AdministrativePenaltyUpdate) ClearWithdrawalBasis() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearWithdrawalBasis()
+	return _u
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (_u *AdministrativePenaltyUpdate) SetWithdrawalEffectiveOn(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetWithdrawalEffectiveOn(v)
+	return _u
+}
+
+// SetNillableWithdrawalEffectiveOn sets the "withdrawal_effective_on" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableWithdrawalEffectiveOn(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetWithdrawalEffectiveOn(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawalEffectiveOn clears the value of the "withdrawal_effective_on" field.
+func (_u *AdministrativePenaltyUpdate) ClearWithdrawalEffectiveOn() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearWithdrawalEffectiveOn()
+	return _u
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (_u *AdministrativePenaltyUpdate) SetWithdrawBy(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetWithdrawBy(v)
+	return _u
+}
+
+// SetNillableWithdrawBy sets the "withdraw_by" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableWithdrawBy(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetWithdrawBy(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawBy clears the value of the "withdraw_by" field.
+func (_u *AdministrativePenaltyUpdate) ClearWithdrawBy() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearWithdrawBy()
+	return _u
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (_u *AdministrativePenaltyUpdate) SetAuthorityName(v string) *AdministrativePenaltyUpdate {
 	_u.mutation.SetAuthorityName(v)
@@ -954,6 +1034,16 @@ func (_u *AdministrativePenaltyUpdate) check() error {
 			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.publicity_rule_set": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.WithdrawalReason(); ok {
+		if err := administrativepenalty.WithdrawalReasonValidator(v); err != nil {
+			return &ValidationError{Name: "withdrawal_reason", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.withdrawal_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.WithdrawalBasis(); ok {
+		if err := administrativepenalty.WithdrawalBasisValidator(v); err != nil {
+			return &ValidationError{Name: "withdrawal_basis", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.withdrawal_basis": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AuthorityName(); ok {
 		if err := administrativepenalty.AuthorityNameValidator(v); err != nil {
 			return &ValidationError{Name: "authority_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.authority_name": %w`, err)}
@@ -1172,6 +1262,30 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if _u.mutation.PublicityStoppedOnCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WithdrawalReason(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalReason, field.TypeEnum, value)
+	}
+	if _u.mutation.WithdrawalReasonCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawalReason, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.WithdrawalBasis(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalBasis, field.TypeString, value)
+	}
+	if _u.mutation.WithdrawalBasisCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawalBasis, field.TypeString)
+	}
+	if value, ok := _u.mutation.WithdrawalEffectiveOn(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalEffectiveOn, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawalEffectiveOnCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawalEffectiveOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WithdrawBy(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawBy, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawByCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawBy, field.TypeTime)
 	}
 	if value, ok := _u.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)
@@ -1911,6 +2025,86 @@ func (_u *AdministrativePenaltyUpdateOne) ClearPublicityStoppedOn() *Administrat
 	return _u
 }
 
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (_u *AdministrativePenaltyUpdateOne) SetWithdrawalReason(v administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetWithdrawalReason(v)
+	return _u
+}
+
+// SetNillableWithdrawalReason sets the "withdrawal_reason" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableWithdrawalReason(v *administrativepenalty.WithdrawalReason) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetWithdrawalReason(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawalReason clears the value of the "withdrawal_reason" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearWithdrawalReason() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearWithdrawalReason()
+	return _u
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (_u *AdministrativePenaltyUpdateOne) SetWithdrawalBasis(v string) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetWithdrawalBasis(v)
+	return _u
+}
+
+// SetNillableWithdrawalBasis sets the "withdrawal_basis" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableWithdrawalBasis(v *string) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetWithdrawalBasis(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawalBasis clears the value of the "withdrawal_basis" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearWithdrawalBasis() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearWithdrawalBasis()
+	return _u
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (_u *AdministrativePenaltyUpdateOne) SetWithdrawalEffectiveOn(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetWithdrawalEffectiveOn(v)
+	return _u
+}
+
+// SetNillableWithdrawalEffectiveOn sets the "withdrawal_effective_on" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableWithdrawalEffectiveOn(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetWithdrawalEffectiveOn(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawalEffectiveOn clears the value of the "withdrawal_effective_on" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearWithdrawalEffectiveOn() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearWithdrawalEffectiveOn()
+	return _u
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (_u *AdministrativePenaltyUpdateOne) SetWithdrawBy(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetWithdrawBy(v)
+	return _u
+}
+
+// SetNillableWithdrawBy sets the "withdraw_by" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableWithdrawBy(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetWithdrawBy(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawBy clears the value of the "withdraw_by" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearWithdrawBy() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearWithdrawBy()
+	return _u
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (_u *AdministrativePenaltyUpdateOne) SetAuthorityName(v string) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetAuthorityName(v)
@@ -2236,6 +2430,16 @@ func (_u *AdministrativePenaltyUpdateOne) check() error {
 			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.publicity_rule_set": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.WithdrawalReason(); ok {
+		if err := administrativepenalty.WithdrawalReasonValidator(v); err != nil {
+			return &ValidationError{Name: "withdrawal_reason", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.withdrawal_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.WithdrawalBasis(); ok {
+		if err := administrativepenalty.WithdrawalBasisValidator(v); err != nil {
+			return &ValidationError{Name: "withdrawal_basis", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.withdrawal_basis": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AuthorityName(); ok {
 		if err := administrativepenalty.AuthorityNameValidator(v); err != nil {
 			return &ValidationError{Name: "authority_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.authority_name": %w`, err)}
@@ -2471,6 +2675,30 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.PublicityStoppedOnCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WithdrawalReason(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalReason, field.TypeEnum, value)
+	}
+	if _u.mutation.WithdrawalReasonCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawalReason, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.WithdrawalBasis(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalBasis, field.TypeString, value)
+	}
+	if _u.mutation.WithdrawalBasisCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawalBasis, field.TypeString)
+	}
+	if value, ok := _u.mutation.WithdrawalEffectiveOn(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawalEffectiveOn, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawalEffectiveOnCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawalEffectiveOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WithdrawBy(); ok {
+		_spec.SetField(administrativepenalty.FieldWithdrawBy, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawByCleared() {
+		_spec.ClearField(administrativepenalty.FieldWithdrawBy, field.TypeTime)
 	}
 	if value, ok := _u.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)

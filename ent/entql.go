@@ -171,6 +171,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldRepairable:                {Type: field.TypeBool, Column: administrativepenalty.FieldRepairable},
 			administrativepenalty.FieldPublicityRuleSet:          {Type: field.TypeString, Column: administrativepenalty.FieldPublicityRuleSet},
 			administrativepenalty.FieldPublicityStoppedOn:        {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityStoppedOn},
+			administrativepenalty.FieldWithdrawalReason:          {Type: field.TypeEnum, Column: administrativepenalty.FieldWithdrawalReason},
+			administrativepenalty.FieldWithdrawalBasis:           {Type: field.TypeString, Column: administrativepenalty.FieldWithdrawalBasis},
+			administrativepenalty.FieldWithdrawalEffectiveOn:     {Type: field.TypeTime, Column: administrativepenalty.FieldWithdrawalEffectiveOn},
+			administrativepenalty.FieldWithdrawBy:                {Type: field.TypeTime, Column: administrativepenalty.FieldWithdrawBy},
 			administrativepenalty.FieldAuthorityName:             {Type: field.TypeString, Column: administrativepenalty.FieldAuthorityName},
 			administrativepenalty.FieldAuthorityUscc:             {Type: field.TypeString, Column: administrativepenalty.FieldAuthorityUscc},
 			administrativepenalty.FieldDataSourceUnit:            {Type: field.TypeString, Column: administrativepenalty.FieldDataSourceUnit},
@@ -2761,6 +2765,26 @@ func (f *AdministrativePenaltyFilter) WherePublicityRuleSet(p entql.StringP) {
 // WherePublicityStoppedOn applies the entql time.Time predicate on the publicity_stopped_on field.
 func (f *AdministrativePenaltyFilter) WherePublicityStoppedOn(p entql.TimeP) {
 	f.Where(p.Field(administrativepenalty.FieldPublicityStoppedOn))
+}
+
+// WhereWithdrawalReason applies the entql string predicate on the withdrawal_reason field.
+func (f *AdministrativePenaltyFilter) WhereWithdrawalReason(p entql.StringP) {
+	f.Where(p.Field(administrativepenalty.FieldWithdrawalReason))
+}
+
+// WhereWithdrawalBasis applies the entql string predicate on the withdrawal_basis field.
+func (f *AdministrativePenaltyFilter) WhereWithdrawalBasis(p entql.StringP) {
+	f.Where(p.Field(administrativepenalty.FieldWithdrawalBasis))
+}
+
+// WhereWithdrawalEffectiveOn applies the entql time.Time predicate on the withdrawal_effective_on field.
+func (f *AdministrativePenaltyFilter) WhereWithdrawalEffectiveOn(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldWithdrawalEffectiveOn))
+}
+
+// WhereWithdrawBy applies the entql time.Time predicate on the withdraw_by field.
+func (f *AdministrativePenaltyFilter) WhereWithdrawBy(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldWithdrawBy))
 }
 
 // WhereAuthorityName applies the entql string predicate on the authority_name field.

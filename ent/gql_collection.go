@@ -605,6 +605,26 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityStoppedOn)
 				fieldSeen[administrativepenalty.FieldPublicityStoppedOn] = struct{}{}
 			}
+		case "withdrawalReason":
+			if _, ok := fieldSeen[administrativepenalty.FieldWithdrawalReason]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldWithdrawalReason)
+				fieldSeen[administrativepenalty.FieldWithdrawalReason] = struct{}{}
+			}
+		case "withdrawalBasis":
+			if _, ok := fieldSeen[administrativepenalty.FieldWithdrawalBasis]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldWithdrawalBasis)
+				fieldSeen[administrativepenalty.FieldWithdrawalBasis] = struct{}{}
+			}
+		case "withdrawalEffectiveOn":
+			if _, ok := fieldSeen[administrativepenalty.FieldWithdrawalEffectiveOn]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldWithdrawalEffectiveOn)
+				fieldSeen[administrativepenalty.FieldWithdrawalEffectiveOn] = struct{}{}
+			}
+		case "withdrawBy":
+			if _, ok := fieldSeen[administrativepenalty.FieldWithdrawBy]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldWithdrawBy)
+				fieldSeen[administrativepenalty.FieldWithdrawBy] = struct{}{}
+			}
 		case "authorityName":
 			if _, ok := fieldSeen[administrativepenalty.FieldAuthorityName]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldAuthorityName)

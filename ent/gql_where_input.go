@@ -1570,6 +1570,55 @@ type AdministrativePenaltyWhereInput struct {
 	PublicityStoppedOnIsNil  bool        `json:"publicityStoppedOnIsNil,omitempty"`
 	PublicityStoppedOnNotNil bool        `json:"publicityStoppedOnNotNil,omitempty"`
 
+	// "withdrawal_reason" field predicates.
+	WithdrawalReason       *administrativepenalty.WithdrawalReason  `json:"withdrawalReason,omitempty"`
+	WithdrawalReasonNEQ    *administrativepenalty.WithdrawalReason  `json:"withdrawalReasonNEQ,omitempty"`
+	WithdrawalReasonIn     []administrativepenalty.WithdrawalReason `json:"withdrawalReasonIn,omitempty"`
+	WithdrawalReasonNotIn  []administrativepenalty.WithdrawalReason `json:"withdrawalReasonNotIn,omitempty"`
+	WithdrawalReasonIsNil  bool                                     `json:"withdrawalReasonIsNil,omitempty"`
+	WithdrawalReasonNotNil bool                                     `json:"withdrawalReasonNotNil,omitempty"`
+
+	// "withdrawal_basis" field predicates.
+	WithdrawalBasis             *string  `json:"withdrawalBasis,omitempty"`
+	WithdrawalBasisNEQ          *string  `json:"withdrawalBasisNEQ,omitempty"`
+	WithdrawalBasisIn           []string `json:"withdrawalBasisIn,omitempty"`
+	WithdrawalBasisNotIn        []string `json:"withdrawalBasisNotIn,omitempty"`
+	WithdrawalBasisGT           *string  `json:"withdrawalBasisGT,omitempty"`
+	WithdrawalBasisGTE          *string  `json:"withdrawalBasisGTE,omitempty"`
+	WithdrawalBasisLT           *string  `json:"withdrawalBasisLT,omitempty"`
+	WithdrawalBasisLTE          *string  `json:"withdrawalBasisLTE,omitempty"`
+	WithdrawalBasisContains     *string  `json:"withdrawalBasisContains,omitempty"`
+	WithdrawalBasisHasPrefix    *string  `json:"withdrawalBasisHasPrefix,omitempty"`
+	WithdrawalBasisHasSuffix    *string  `json:"withdrawalBasisHasSuffix,omitempty"`
+	WithdrawalBasisIsNil        bool     `json:"withdrawalBasisIsNil,omitempty"`
+	WithdrawalBasisNotNil       bool     `json:"withdrawalBasisNotNil,omitempty"`
+	WithdrawalBasisEqualFold    *string  `json:"withdrawalBasisEqualFold,omitempty"`
+	WithdrawalBasisContainsFold *string  `json:"withdrawalBasisContainsFold,omitempty"`
+
+	// "withdrawal_effective_on" field predicates.
+	WithdrawalEffectiveOn       *time.Time  `json:"withdrawalEffectiveOn,omitempty"`
+	WithdrawalEffectiveOnNEQ    *time.Time  `json:"withdrawalEffectiveOnNEQ,omitempty"`
+	WithdrawalEffectiveOnIn     []time.Time `json:"withdrawalEffectiveOnIn,omitempty"`
+	WithdrawalEffectiveOnNotIn  []time.Time `json:"withdrawalEffectiveOnNotIn,omitempty"`
+	WithdrawalEffectiveOnGT     *time.Time  `json:"withdrawalEffectiveOnGT,omitempty"`
+	WithdrawalEffectiveOnGTE    *time.Time  `json:"withdrawalEffectiveOnGTE,omitempty"`
+	WithdrawalEffectiveOnLT     *time.Time  `json:"withdrawalEffectiveOnLT,omitempty"`
+	WithdrawalEffectiveOnLTE    *time.Time  `json:"withdrawalEffectiveOnLTE,omitempty"`
+	WithdrawalEffectiveOnIsNil  bool        `json:"withdrawalEffectiveOnIsNil,omitempty"`
+	WithdrawalEffectiveOnNotNil bool        `json:"withdrawalEffectiveOnNotNil,omitempty"`
+
+	// "withdraw_by" field predicates.
+	WithdrawBy       *time.Time  `json:"withdrawBy,omitempty"`
+	WithdrawByNEQ    *time.Time  `json:"withdrawByNEQ,omitempty"`
+	WithdrawByIn     []time.Time `json:"withdrawByIn,omitempty"`
+	WithdrawByNotIn  []time.Time `json:"withdrawByNotIn,omitempty"`
+	WithdrawByGT     *time.Time  `json:"withdrawByGT,omitempty"`
+	WithdrawByGTE    *time.Time  `json:"withdrawByGTE,omitempty"`
+	WithdrawByLT     *time.Time  `json:"withdrawByLT,omitempty"`
+	WithdrawByLTE    *time.Time  `json:"withdrawByLTE,omitempty"`
+	WithdrawByIsNil  bool        `json:"withdrawByIsNil,omitempty"`
+	WithdrawByNotNil bool        `json:"withdrawByNotNil,omitempty"`
+
 	// "authority_name" field predicates.
 	AuthorityName             *string  `json:"authorityName,omitempty"`
 	AuthorityNameNEQ          *string  `json:"authorityNameNEQ,omitempty"`
@@ -2812,6 +2861,129 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.PublicityStoppedOnNotNil {
 		predicates = append(predicates, administrativepenalty.PublicityStoppedOnNotNil())
+	}
+	if i.WithdrawalReason != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalReasonEQ(*i.WithdrawalReason))
+	}
+	if i.WithdrawalReasonNEQ != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalReasonNEQ(*i.WithdrawalReasonNEQ))
+	}
+	if len(i.WithdrawalReasonIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawalReasonIn(i.WithdrawalReasonIn...))
+	}
+	if len(i.WithdrawalReasonNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawalReasonNotIn(i.WithdrawalReasonNotIn...))
+	}
+	if i.WithdrawalReasonIsNil {
+		predicates = append(predicates, administrativepenalty.WithdrawalReasonIsNil())
+	}
+	if i.WithdrawalReasonNotNil {
+		predicates = append(predicates, administrativepenalty.WithdrawalReasonNotNil())
+	}
+	if i.WithdrawalBasis != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisEQ(*i.WithdrawalBasis))
+	}
+	if i.WithdrawalBasisNEQ != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisNEQ(*i.WithdrawalBasisNEQ))
+	}
+	if len(i.WithdrawalBasisIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisIn(i.WithdrawalBasisIn...))
+	}
+	if len(i.WithdrawalBasisNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisNotIn(i.WithdrawalBasisNotIn...))
+	}
+	if i.WithdrawalBasisGT != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisGT(*i.WithdrawalBasisGT))
+	}
+	if i.WithdrawalBasisGTE != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisGTE(*i.WithdrawalBasisGTE))
+	}
+	if i.WithdrawalBasisLT != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisLT(*i.WithdrawalBasisLT))
+	}
+	if i.WithdrawalBasisLTE != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisLTE(*i.WithdrawalBasisLTE))
+	}
+	if i.WithdrawalBasisContains != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisContains(*i.WithdrawalBasisContains))
+	}
+	if i.WithdrawalBasisHasPrefix != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisHasPrefix(*i.WithdrawalBasisHasPrefix))
+	}
+	if i.WithdrawalBasisHasSuffix != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisHasSuffix(*i.WithdrawalBasisHasSuffix))
+	}
+	if i.WithdrawalBasisIsNil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisIsNil())
+	}
+	if i.WithdrawalBasisNotNil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisNotNil())
+	}
+	if i.WithdrawalBasisEqualFold != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisEqualFold(*i.WithdrawalBasisEqualFold))
+	}
+	if i.WithdrawalBasisContainsFold != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalBasisContainsFold(*i.WithdrawalBasisContainsFold))
+	}
+	if i.WithdrawalEffectiveOn != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnEQ(*i.WithdrawalEffectiveOn))
+	}
+	if i.WithdrawalEffectiveOnNEQ != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnNEQ(*i.WithdrawalEffectiveOnNEQ))
+	}
+	if len(i.WithdrawalEffectiveOnIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnIn(i.WithdrawalEffectiveOnIn...))
+	}
+	if len(i.WithdrawalEffectiveOnNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnNotIn(i.WithdrawalEffectiveOnNotIn...))
+	}
+	if i.WithdrawalEffectiveOnGT != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnGT(*i.WithdrawalEffectiveOnGT))
+	}
+	if i.WithdrawalEffectiveOnGTE != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnGTE(*i.WithdrawalEffectiveOnGTE))
+	}
+	if i.WithdrawalEffectiveOnLT != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnLT(*i.WithdrawalEffectiveOnLT))
+	}
+	if i.WithdrawalEffectiveOnLTE != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnLTE(*i.WithdrawalEffectiveOnLTE))
+	}
+	if i.WithdrawalEffectiveOnIsNil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnIsNil())
+	}
+	if i.WithdrawalEffectiveOnNotNil {
+		predicates = append(predicates, administrativepenalty.WithdrawalEffectiveOnNotNil())
+	}
+	if i.WithdrawBy != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawByEQ(*i.WithdrawBy))
+	}
+	if i.WithdrawByNEQ != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawByNEQ(*i.WithdrawByNEQ))
+	}
+	if len(i.WithdrawByIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawByIn(i.WithdrawByIn...))
+	}
+	if len(i.WithdrawByNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.WithdrawByNotIn(i.WithdrawByNotIn...))
+	}
+	if i.WithdrawByGT != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawByGT(*i.WithdrawByGT))
+	}
+	if i.WithdrawByGTE != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawByGTE(*i.WithdrawByGTE))
+	}
+	if i.WithdrawByLT != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawByLT(*i.WithdrawByLT))
+	}
+	if i.WithdrawByLTE != nil {
+		predicates = append(predicates, administrativepenalty.WithdrawByLTE(*i.WithdrawByLTE))
+	}
+	if i.WithdrawByIsNil {
+		predicates = append(predicates, administrativepenalty.WithdrawByIsNil())
+	}
+	if i.WithdrawByNotNil {
+		predicates = append(predicates, administrativepenalty.WithdrawByNotNil())
 	}
 	if i.AuthorityName != nil {
 		predicates = append(predicates, administrativepenalty.AuthorityNameEQ(*i.AuthorityName))

@@ -3186,6 +3186,10 @@ type AdministrativePenaltyMutation struct {
 	repairable                   *bool
 	publicity_rule_set           *string
 	publicity_stopped_on         *time.Time
+	withdrawal_reason            *administrativepenalty.WithdrawalReason
+	withdrawal_basis             *string
+	withdrawal_effective_on      *time.Time
+	withdraw_by                  *time.Time
 	authority_name               *string
 	authority_uscc               *string
 	data_source_unit             *string
@@ -5143,6 +5147,202 @@ func (m *AdministrativePenaltyMutation) ResetPublicityStoppedOn() {
 	delete(m.clearedFields, administrativepenalty.FieldPublicityStoppedOn)
 }
 
+// SetWithdrawalReason sets the "withdrawal_reason" field.
+func (m *AdministrativePenaltyMutation) SetWithdrawalReason(ar administrativepenalty.WithdrawalReason) {
+	m.withdrawal_reason = &ar
+}
+
+// WithdrawalReason returns the value of the "withdrawal_reason" field in the mutation.
+func (m *AdministrativePenaltyMutation) WithdrawalReason() (r administrativepenalty.WithdrawalReason, exists bool) {
+	v := m.withdrawal_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawalReason returns the old "withdrawal_reason" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldWithdrawalReason(ctx context.Context) (v *administrativepenalty.WithdrawalReason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawalReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawalReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawalReason: %w", err)
+	}
+	return oldValue.WithdrawalReason, nil
+}
+
+// ClearWithdrawalReason clears the value of the "withdrawal_reason" field.
+func (m *AdministrativePenaltyMutation) ClearWithdrawalReason() {
+	m.withdrawal_reason = nil
+	m.clearedFields[administrativepenalty.FieldWithdrawalReason] = struct{}{}
+}
+
+// WithdrawalReasonCleared returns if the "withdrawal_reason" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) WithdrawalReasonCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldWithdrawalReason]
+	return ok
+}
+
+// ResetWithdrawalReason resets all changes to the "withdrawal_reason" field.
+func (m *AdministrativePenaltyMutation) ResetWithdrawalReason() {
+	m.withdrawal_reason = nil
+	delete(m.clearedFields, administrativepenalty.FieldWithdrawalReason)
+}
+
+// SetWithdrawalBasis sets the "withdrawal_basis" field.
+func (m *AdministrativePenaltyMutation) SetWithdrawalBasis(s string) {
+	m.withdrawal_basis = &s
+}
+
+// WithdrawalBasis returns the value of the "withdrawal_basis" field in the mutation.
+func (m *AdministrativePenaltyMutation) WithdrawalBasis() (r string, exists bool) {
+	v := m.withdrawal_basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawalBasis returns the old "withdrawal_basis" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldWithdrawalBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawalBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawalBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawalBasis: %w", err)
+	}
+	return oldValue.WithdrawalBasis, nil
+}
+
+// ClearWithdrawalBasis clears the value of the "withdrawal_basis" field.
+func (m *AdministrativePenaltyMutation) ClearWithdrawalBasis() {
+	m.withdrawal_basis = nil
+	m.clearedFields[administrativepenalty.FieldWithdrawalBasis] = struct{}{}
+}
+
+// WithdrawalBasisCleared returns if the "withdrawal_basis" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) WithdrawalBasisCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldWithdrawalBasis]
+	return ok
+}
+
+// ResetWithdrawalBasis resets all changes to the "withdrawal_basis" field.
+func (m *AdministrativePenaltyMutation) ResetWithdrawalBasis() {
+	m.withdrawal_basis = nil
+	delete(m.clearedFields, administrativepenalty.FieldWithdrawalBasis)
+}
+
+// SetWithdrawalEffectiveOn sets the "withdrawal_effective_on" field.
+func (m *AdministrativePenaltyMutation) SetWithdrawalEffectiveOn(t time.Time) {
+	m.withdrawal_effective_on = &t
+}
+
+// WithdrawalEffectiveOn returns the value of the "withdrawal_effective_on" field in the mutation.
+func (m *AdministrativePenaltyMutation) WithdrawalEffectiveOn() (r time.Time, exists bool) {
+	v := m.withdrawal_effective_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawalEffectiveOn returns the old "withdrawal_effective_on" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldWithdrawalEffectiveOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawalEffectiveOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawalEffectiveOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawalEffectiveOn: %w", err)
+	}
+	return oldValue.WithdrawalEffectiveOn, nil
+}
+
+// ClearWithdrawalEffectiveOn clears the value of the "withdrawal_effective_on" field.
+func (m *AdministrativePenaltyMutation) ClearWithdrawalEffectiveOn() {
+	m.withdrawal_effective_on = nil
+	m.clearedFields[administrativepenalty.FieldWithdrawalEffectiveOn] = struct{}{}
+}
+
+// WithdrawalEffectiveOnCleared returns if the "withdrawal_effective_on" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) WithdrawalEffectiveOnCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldWithdrawalEffectiveOn]
+	return ok
+}
+
+// ResetWithdrawalEffectiveOn resets all changes to the "withdrawal_effective_on" field.
+func (m *AdministrativePenaltyMutation) ResetWithdrawalEffectiveOn() {
+	m.withdrawal_effective_on = nil
+	delete(m.clearedFields, administrativepenalty.FieldWithdrawalEffectiveOn)
+}
+
+// SetWithdrawBy sets the "withdraw_by" field.
+func (m *AdministrativePenaltyMutation) SetWithdrawBy(t time.Time) {
+	m.withdraw_by = &t
+}
+
+// WithdrawBy returns the value of the "withdraw_by" field in the mutation.
+func (m *AdministrativePenaltyMutation) WithdrawBy() (r time.Time, exists bool) {
+	v := m.withdraw_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawBy returns the old "withdraw_by" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldWithdrawBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawBy: %w", err)
+	}
+	return oldValue.WithdrawBy, nil
+}
+
+// ClearWithdrawBy clears the value of the "withdraw_by" field.
+func (m *AdministrativePenaltyMutation) ClearWithdrawBy() {
+	m.withdraw_by = nil
+	m.clearedFields[administrativepenalty.FieldWithdrawBy] = struct{}{}
+}
+
+// WithdrawByCleared returns if the "withdraw_by" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) WithdrawByCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldWithdrawBy]
+	return ok
+}
+
+// ResetWithdrawBy resets all changes to the "withdraw_by" field.
+func (m *AdministrativePenaltyMutation) ResetWithdrawBy() {
+	m.withdraw_by = nil
+	delete(m.clearedFields, administrativepenalty.FieldWithdrawBy)
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (m *AdministrativePenaltyMutation) SetAuthorityName(s string) {
 	m.authority_name = &s
@@ -5559,7 +5759,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 48)
+	fields := make([]string, 0, 52)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -5689,6 +5889,18 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	if m.publicity_stopped_on != nil {
 		fields = append(fields, administrativepenalty.FieldPublicityStoppedOn)
 	}
+	if m.withdrawal_reason != nil {
+		fields = append(fields, administrativepenalty.FieldWithdrawalReason)
+	}
+	if m.withdrawal_basis != nil {
+		fields = append(fields, administrativepenalty.FieldWithdrawalBasis)
+	}
+	if m.withdrawal_effective_on != nil {
+		fields = append(fields, administrativepenalty.FieldWithdrawalEffectiveOn)
+	}
+	if m.withdraw_by != nil {
+		fields = append(fields, administrativepenalty.FieldWithdrawBy)
+	}
 	if m.authority_name != nil {
 		fields = append(fields, administrativepenalty.FieldAuthorityName)
 	}
@@ -5798,6 +6010,14 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.PublicityRuleSet()
 	case administrativepenalty.FieldPublicityStoppedOn:
 		return m.PublicityStoppedOn()
+	case administrativepenalty.FieldWithdrawalReason:
+		return m.WithdrawalReason()
+	case administrativepenalty.FieldWithdrawalBasis:
+		return m.WithdrawalBasis()
+	case administrativepenalty.FieldWithdrawalEffectiveOn:
+		return m.WithdrawalEffectiveOn()
+	case administrativepenalty.FieldWithdrawBy:
+		return m.WithdrawBy()
 	case administrativepenalty.FieldAuthorityName:
 		return m.AuthorityName()
 	case administrativepenalty.FieldAuthorityUscc:
@@ -5903,6 +6123,14 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldPublicityRuleSet(ctx)
 	case administrativepenalty.FieldPublicityStoppedOn:
 		return m.OldPublicityStoppedOn(ctx)
+	case administrativepenalty.FieldWithdrawalReason:
+		return m.OldWithdrawalReason(ctx)
+	case administrativepenalty.FieldWithdrawalBasis:
+		return m.OldWithdrawalBasis(ctx)
+	case administrativepenalty.FieldWithdrawalEffectiveOn:
+		return m.OldWithdrawalEffectiveOn(ctx)
+	case administrativepenalty.FieldWithdrawBy:
+		return m.OldWithdrawBy(ctx)
 	case administrativepenalty.FieldAuthorityName:
 		return m.OldAuthorityName(ctx)
 	case administrativepenalty.FieldAuthorityUscc:
@@ -6223,6 +6451,34 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		}
 		m.SetPublicityStoppedOn(v)
 		return nil
+	case administrativepenalty.FieldWithdrawalReason:
+		v, ok := value.(administrativepenalty.WithdrawalReason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawalReason(v)
+		return nil
+	case administrativepenalty.FieldWithdrawalBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawalBasis(v)
+		return nil
+	case administrativepenalty.FieldWithdrawalEffectiveOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawalEffectiveOn(v)
+		return nil
+	case administrativepenalty.FieldWithdrawBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawBy(v)
+		return nil
 	case administrativepenalty.FieldAuthorityName:
 		v, ok := value.(string)
 		if !ok {
@@ -6354,6 +6610,18 @@ func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativepenalty.FieldPublicityStoppedOn) {
 		fields = append(fields, administrativepenalty.FieldPublicityStoppedOn)
 	}
+	if m.FieldCleared(administrativepenalty.FieldWithdrawalReason) {
+		fields = append(fields, administrativepenalty.FieldWithdrawalReason)
+	}
+	if m.FieldCleared(administrativepenalty.FieldWithdrawalBasis) {
+		fields = append(fields, administrativepenalty.FieldWithdrawalBasis)
+	}
+	if m.FieldCleared(administrativepenalty.FieldWithdrawalEffectiveOn) {
+		fields = append(fields, administrativepenalty.FieldWithdrawalEffectiveOn)
+	}
+	if m.FieldCleared(administrativepenalty.FieldWithdrawBy) {
+		fields = append(fields, administrativepenalty.FieldWithdrawBy)
+	}
 	if m.FieldCleared(administrativepenalty.FieldRemark) {
 		fields = append(fields, administrativepenalty.FieldRemark)
 	}
@@ -6433,6 +6701,18 @@ func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 		return nil
 	case administrativepenalty.FieldPublicityStoppedOn:
 		m.ClearPublicityStoppedOn()
+		return nil
+	case administrativepenalty.FieldWithdrawalReason:
+		m.ClearWithdrawalReason()
+		return nil
+	case administrativepenalty.FieldWithdrawalBasis:
+		m.ClearWithdrawalBasis()
+		return nil
+	case administrativepenalty.FieldWithdrawalEffectiveOn:
+		m.ClearWithdrawalEffectiveOn()
+		return nil
+	case administrativepenalty.FieldWithdrawBy:
+		m.ClearWithdrawBy()
 		return nil
 	case administrativepenalty.FieldRemark:
 		m.ClearRemark()
@@ -6573,6 +6853,18 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldPublicityStoppedOn:
 		m.ResetPublicityStoppedOn()
+		return nil
+	case administrativepenalty.FieldWithdrawalReason:
+		m.ResetWithdrawalReason()
+		return nil
+	case administrativepenalty.FieldWithdrawalBasis:
+		m.ResetWithdrawalBasis()
+		return nil
+	case administrativepenalty.FieldWithdrawalEffectiveOn:
+		m.ResetWithdrawalEffectiveOn()
+		return nil
+	case administrativepenalty.FieldWithdrawBy:
+		m.ResetWithdrawBy()
 		return nil
 	case administrativepenalty.FieldAuthorityName:
 		m.ResetAuthorityName()

@@ -190,6 +190,10 @@ type ComplexityRoot struct {
 		ValidUntil                func(childComplexity int) int
 		ViolationFacts            func(childComplexity int) int
 		ViolationType             func(childComplexity int) int
+		WithdrawBy                func(childComplexity int) int
+		WithdrawalBasis           func(childComplexity int) int
+		WithdrawalEffectiveOn     func(childComplexity int) int
+		WithdrawalReason          func(childComplexity int) int
 	}
 
 	AdministrativePenaltyConnection struct {
@@ -939,6 +943,7 @@ type ComplexityRoot struct {
 		UpdateSectorRating              func(childComplexity int, id int, input ent.UpdateSectorRatingInput) int
 		UpdateServiceProvider           func(childComplexity int, id int, input ent.UpdateServiceProviderInput) int
 		UpdateSpotCheck                 func(childComplexity int, id int, input ent.UpdateSpotCheckInput) int
+		WithdrawAdministrativePenalty   func(childComplexity int, id int, input WithdrawAdministrativePenaltyInput) int
 	}
 
 	NaturalPerson struct {
@@ -1527,6 +1532,7 @@ type MutationResolver interface {
 	CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativePenalties(ctx context.Context, input []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error)
 	UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
+	WithdrawAdministrativePenalty(ctx context.Context, id int, input WithdrawAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativeLicense(ctx context.Context, input ent.CreateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
 	UpdateAdministrativeLicense(ctx context.Context, id int, input ent.UpdateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
 	CreateListEntry(ctx context.Context, input ent.CreateListEntryInput) (*ent.ListEntry, error)
@@ -2190,6 +2196,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.ViolationType(childComplexity), true
+	case "AdministrativePenalty.withdrawBy":
+		if e.ComplexityRoot.AdministrativePenalty.WithdrawBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.WithdrawBy(childComplexity), true
+	case "AdministrativePenalty.withdrawalBasis":
+		if e.ComplexityRoot.AdministrativePenalty.WithdrawalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.WithdrawalBasis(childComplexity), true
+	case "AdministrativePenalty.withdrawalEffectiveOn":
+		if e.ComplexityRoot.AdministrativePenalty.WithdrawalEffectiveOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.WithdrawalEffectiveOn(childComplexity), true
+	case "AdministrativePenalty.withdrawalReason":
+		if e.ComplexityRoot.AdministrativePenalty.WithdrawalReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.WithdrawalReason(childComplexity), true
 
 	case "AdministrativePenaltyConnection.edges":
 		if e.ComplexityRoot.AdministrativePenaltyConnection.Edges == nil {
@@ -5748,6 +5778,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSpotCheck(childComplexity, args["id"].(int), args["input"].(ent.UpdateSpotCheckInput)), true
+	case "Mutation.withdrawAdministrativePenalty":
+		if e.ComplexityRoot.Mutation.WithdrawAdministrativePenalty == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawAdministrativePenalty_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawAdministrativePenalty(childComplexity, args["id"].(int), args["input"].(WithdrawAdministrativePenaltyInput)), true
 
 	case "NaturalPerson.birthDate":
 		if e.ComplexityRoot.NaturalPerson.BirthDate == nil {
@@ -8377,6 +8418,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateSectorRatingInput", ec.unmarshalInputUpdateSectorRatingInput),
 			graphql.NewInputUnmarshaler("UpdateServiceProviderInput", ec.unmarshalInputUpdateServiceProviderInput),
 			graphql.NewInputUnmarshaler("UpdateSpotCheckInput", ec.unmarshalInputUpdateSpotCheckInput),
+			graphql.NewInputUnmarshaler("WithdrawAdministrativePenaltyInput", ec.unmarshalInputWithdrawAdministrativePenaltyInput),
 		)
 	}
 	first := true
@@ -8673,6 +8715,14 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_publicityRuleSet(ctx, field)
 	case "publicityStoppedOn":
 		return ec.fieldContext_AdministrativePenalty_publicityStoppedOn(ctx, field)
+	case "withdrawalReason":
+		return ec.fieldContext_AdministrativePenalty_withdrawalReason(ctx, field)
+	case "withdrawalBasis":
+		return ec.fieldContext_AdministrativePenalty_withdrawalBasis(ctx, field)
+	case "withdrawalEffectiveOn":
+		return ec.fieldContext_AdministrativePenalty_withdrawalEffectiveOn(ctx, field)
+	case "withdrawBy":
+		return ec.fieldContext_AdministrativePenalty_withdrawBy(ctx, field)
 	case "authorityName":
 		return ec.fieldContext_AdministrativePenalty_authorityName(ctx, field)
 	case "authorityUscc":
@@ -12801,6 +12851,28 @@ func (ec *executionContext) field_Mutation_updateSpotCheck_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateSpotCheckInput, error) {
 			return ec.unmarshalNUpdateSpotCheckInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdateSpotCheckInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawAdministrativePenalty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (WithdrawAdministrativePenaltyInput, error) {
+			return ec.unmarshalNWithdrawAdministrativePenaltyInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐWithdrawAdministrativePenaltyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -17021,6 +17093,98 @@ func (ec *executionContext) _AdministrativePenalty_publicityStoppedOn(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_publicityStoppedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AdministrativePenalty_withdrawalReason(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_withdrawalReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawalReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *administrativepenalty.WithdrawalReason) graphql.Marshaler {
+			return ec.marshalOAdministrativePenaltyWithdrawalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_withdrawalReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "AdministrativePenaltyWithdrawalReason")
+}
+
+func (ec *executionContext) _AdministrativePenalty_withdrawalBasis(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_withdrawalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_withdrawalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdministrativePenalty_withdrawalEffectiveOn(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_withdrawalEffectiveOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawalEffectiveOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_withdrawalEffectiveOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AdministrativePenalty_withdrawBy(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_withdrawBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_withdrawBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
 }
 
@@ -31205,6 +31369,68 @@ func (ec *executionContext) fieldContext_Mutation_updateAdministrativePenalty(ct
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateAdministrativePenalty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawAdministrativePenalty(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawAdministrativePenalty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawAdministrativePenalty(ctx, fc.Args["id"].(int), fc.Args["input"].(WithdrawAdministrativePenaltyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.AdministrativePenalty
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.AdministrativePenalty
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenalty) graphql.Marshaler {
+			return ec.marshalNAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawAdministrativePenalty(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdministrativePenalty(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawAdministrativePenalty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -45677,7 +45903,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publishedOn", "publishedOnNEQ", "publishedOnIn", "publishedOnNotIn", "publishedOnGT", "publishedOnGTE", "publishedOnLT", "publishedOnLTE", "publishedOnIsNil", "publishedOnNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publishedOn", "publishedOnNEQ", "publishedOnIn", "publishedOnNotIn", "publishedOnGT", "publishedOnGTE", "publishedOnLT", "publishedOnLTE", "publishedOnIsNil", "publishedOnNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalBasis", "withdrawalBasisNEQ", "withdrawalBasisIn", "withdrawalBasisNotIn", "withdrawalBasisGT", "withdrawalBasisGTE", "withdrawalBasisLT", "withdrawalBasisLTE", "withdrawalBasisContains", "withdrawalBasisHasPrefix", "withdrawalBasisHasSuffix", "withdrawalBasisIsNil", "withdrawalBasisNotNil", "withdrawalBasisEqualFold", "withdrawalBasisContainsFold", "withdrawalEffectiveOn", "withdrawalEffectiveOnNEQ", "withdrawalEffectiveOnIn", "withdrawalEffectiveOnNotIn", "withdrawalEffectiveOnGT", "withdrawalEffectiveOnGTE", "withdrawalEffectiveOnLT", "withdrawalEffectiveOnLTE", "withdrawalEffectiveOnIsNil", "withdrawalEffectiveOnNotNil", "withdrawBy", "withdrawByNEQ", "withdrawByIn", "withdrawByNotIn", "withdrawByGT", "withdrawByGTE", "withdrawByLT", "withdrawByLTE", "withdrawByIsNil", "withdrawByNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -48239,6 +48465,293 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.PublicityStoppedOnNotNil = data
+		case "withdrawalReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalReason"))
+			data, err := ec.unmarshalOAdministrativePenaltyWithdrawalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalReason = data
+		case "withdrawalReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalReasonNEQ"))
+			data, err := ec.unmarshalOAdministrativePenaltyWithdrawalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalReasonNEQ = data
+		case "withdrawalReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalReasonIn"))
+			data, err := ec.unmarshalOAdministrativePenaltyWithdrawalReason2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReasonᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalReasonIn = data
+		case "withdrawalReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalReasonNotIn"))
+			data, err := ec.unmarshalOAdministrativePenaltyWithdrawalReason2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReasonᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalReasonNotIn = data
+		case "withdrawalReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalReasonIsNil = data
+		case "withdrawalReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalReasonNotNil = data
+		case "withdrawalBasis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasis = data
+		case "withdrawalBasisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisNEQ = data
+		case "withdrawalBasisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisIn = data
+		case "withdrawalBasisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisNotIn = data
+		case "withdrawalBasisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisGT = data
+		case "withdrawalBasisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisGTE = data
+		case "withdrawalBasisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisLT = data
+		case "withdrawalBasisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisLTE = data
+		case "withdrawalBasisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisContains = data
+		case "withdrawalBasisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisHasPrefix = data
+		case "withdrawalBasisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisHasSuffix = data
+		case "withdrawalBasisIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisIsNil = data
+		case "withdrawalBasisNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisNotNil = data
+		case "withdrawalBasisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisEqualFold = data
+		case "withdrawalBasisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalBasisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalBasisContainsFold = data
+		case "withdrawalEffectiveOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOn = data
+		case "withdrawalEffectiveOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnNEQ = data
+		case "withdrawalEffectiveOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnIn = data
+		case "withdrawalEffectiveOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnNotIn = data
+		case "withdrawalEffectiveOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnGT = data
+		case "withdrawalEffectiveOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnGTE = data
+		case "withdrawalEffectiveOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnLT = data
+		case "withdrawalEffectiveOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnLTE = data
+		case "withdrawalEffectiveOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnIsNil = data
+		case "withdrawalEffectiveOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawalEffectiveOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawalEffectiveOnNotNil = data
+		case "withdrawBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawBy"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawBy = data
+		case "withdrawByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByNEQ = data
+		case "withdrawByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByIn = data
+		case "withdrawByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByNotIn = data
+		case "withdrawByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByGT = data
+		case "withdrawByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByGTE = data
+		case "withdrawByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByLT = data
+		case "withdrawByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByLTE = data
+		case "withdrawByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByIsNil = data
+		case "withdrawByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("withdrawByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WithdrawByNotNil = data
 		case "authorityName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorityName"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -77266,6 +77779,62 @@ func UnmarshalUpdateSpotCheckInput(ctx context.Context, raw any) (ent.UpdateSpot
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWithdrawAdministrativePenaltyInput(ctx context.Context, obj any) (WithdrawAdministrativePenaltyInput, error) {
+	var it WithdrawAdministrativePenaltyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"reason", "basis", "effectiveOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNAdministrativePenaltyWithdrawalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "effectiveOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawAdministrativePenaltyInput unmarshals raw into the WithdrawAdministrativePenaltyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawAdministrativePenaltyInput(ctx context.Context, raw any) (WithdrawAdministrativePenaltyInput, error) {
+	var out WithdrawAdministrativePenaltyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawAdministrativePenaltyInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -77922,6 +78491,26 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			}
 		case "publicityStoppedOn":
 			out.Values[i] = ec._AdministrativePenalty_publicityStoppedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawalReason":
+			out.Values[i] = ec._AdministrativePenalty_withdrawalReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawalBasis":
+			out.Values[i] = ec._AdministrativePenalty_withdrawalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawalEffectiveOn":
+			out.Values[i] = ec._AdministrativePenalty_withdrawalEffectiveOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawBy":
+			out.Values[i] = ec._AdministrativePenalty_withdrawBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -82711,6 +83300,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "withdrawAdministrativePenalty":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawAdministrativePenalty(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAdministrativeLicense":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAdministrativeLicense(ctx, field)
@@ -86645,6 +87241,16 @@ func (ec *executionContext) unmarshalNAdministrativePenaltyWhereInput2ᚖgithub�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAdministrativePenaltyWithdrawalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx context.Context, v any) (administrativepenalty.WithdrawalReason, error) {
+	var res administrativepenalty.WithdrawalReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdministrativePenaltyWithdrawalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx context.Context, sel ast.SelectionSet, v administrativepenalty.WithdrawalReason) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLog) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditLog!")
@@ -89944,6 +90550,11 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 	return ec._Viewer(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNWithdrawAdministrativePenaltyInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐWithdrawAdministrativePenaltyInput(ctx context.Context, v any) (WithdrawAdministrativePenaltyInput, error) {
+	res, err := ec.unmarshalInputWithdrawAdministrativePenaltyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -90435,6 +91046,58 @@ func (ec *executionContext) unmarshalOAdministrativePenaltyWhereInput2ᚖgithub�
 	}
 	res, err := ec.unmarshalInputAdministrativePenaltyWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAdministrativePenaltyWithdrawalReason2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReasonᚄ(ctx context.Context, v any) ([]administrativepenalty.WithdrawalReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]administrativepenalty.WithdrawalReason, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAdministrativePenaltyWithdrawalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAdministrativePenaltyWithdrawalReason2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []administrativepenalty.WithdrawalReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdministrativePenaltyWithdrawalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAdministrativePenaltyWithdrawalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx context.Context, v any) (*administrativepenalty.WithdrawalReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(administrativepenalty.WithdrawalReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAdministrativePenaltyWithdrawalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐWithdrawalReason(ctx context.Context, sel ast.SelectionSet, v *administrativepenalty.WithdrawalReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOAuditLogKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKindᚄ(ctx context.Context, v any) ([]auditlog.Kind, error) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/objection"
 )
 
@@ -106,6 +107,16 @@ type TierRatiosInput struct {
 	C float64 `json:"C"`
 	// Share of D-tier entities (default 1).
 	D float64 `json:"D"`
+}
+
+// Why and on what a penalty is withdrawn from publication.
+type WithdrawAdministrativePenaltyInput struct {
+	// What became of the decision.
+	Reason administrativepenalty.WithdrawalReason `json:"reason"`
+	// The document that revoked the decision or confirmed it illegal or void (复议决定书、判决书或撤销决定文号).
+	Basis string `json:"basis"`
+	// The day that document took effect; the time limit to withdraw counts from it.
+	EffectiveOn time.Time `json:"effectiveOn"`
 }
 
 // Kind of credit event.

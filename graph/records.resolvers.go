@@ -11,6 +11,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/sectors/revocation"
 )
 
 // CounterpartyName is the resolver for the counterpartyName field.
@@ -40,6 +41,12 @@ func (r *mutationResolver) CreateAdministrativePenalties(ctx context.Context, in
 // UpdateAdministrativePenalty is the resolver for the updateAdministrativePenalty field.
 func (r *mutationResolver) UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error) {
 	return ent.FromContext(ctx).AdministrativePenalty.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
+// WithdrawAdministrativePenalty is the resolver for the withdrawAdministrativePenalty field.
+func (r *mutationResolver) WithdrawAdministrativePenalty(ctx context.Context, id int, input WithdrawAdministrativePenaltyInput) (*ent.AdministrativePenalty, error) {
+	return revocation.Withdraw(ctx, ent.FromContext(ctx), r.workflows, id,
+		revocation.Withdrawal{Reason: input.Reason, Basis: input.Basis, EffectiveOn: input.EffectiveOn})
 }
 
 // CreateAdministrativeLicense is the resolver for the createAdministrativeLicense field.

@@ -308,6 +308,7 @@ var timeLimitRows = []struct {
 	{"OBJECTION", "PLATFORM_CHECK", 5, "同上: platform decides within 5 working days"},
 	{"OBJECTION", "FORWARD", 2, "同上: forward within 2 working days"},
 	{"OBJECTION", "PROVIDER_CHECK", 5, "同上: provider decides within 5 working days"},
+	{"PENALTY", "WITHDRAW", 3, "总局令第45号第十一条; 《上海市社会信用条例》第三十七条: 决定被撤销、确认违法或无效的, 三个工作日内撤下"},
 }
 
 // calendar loads the calendar's days that are missing (a database made last year gets the new
@@ -336,17 +337,31 @@ func calendar(ctx context.Context, c *ent.Client) error {
 	if err := c.Holiday.CreateBulk(hs...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading the calendar: %w", err)
 	}
-	n, err := c.TimeLimit.Query().Count(ctx)
-	if err != nil || n > 0 {
+	// The time limits of each step that has none: a database made before a step existed gets
+	// its limit, and limits the credit office entered or changed are kept.
+	stored, err := c.TimeLimit.Query().All(ctx)
+	if err != nil {
 		return err
 	}
-	ls := make([]*ent.TimeLimitCreate, 0, len(timeLimitRows))
+	limited := map[[2]string]bool{}
+	for _, l := range stored {
+		limited[[2]string{string(l.Procedure), string(l.Step)}] = true
+	}
+	var ls []*ent.TimeLimitCreate
 	for _, l := range timeLimitRows {
-		ls = append(ls, c.TimeLimit.Create().SetProcedure(timelimit.Procedure(l.procedure)).SetStep(timelimit.Step(l.step)).SetWorkingDays(l.days).
-			SetEffectiveFrom(day("2020-01-01")).SetBasis(l.basis))
+		if !limited[[2]string{l.procedure, l.step}] {
+			ls = append(ls, c.TimeLimit.Create().SetProcedure(timelimit.Procedure(l.procedure)).SetStep(timelimit.Step(l.step)).SetWorkingDays(l.days).
+				SetEffectiveFrom(day("2020-01-01")).SetBasis(l.basis))
+		}
+	}
+	if len(ls) == 0 {
+		return nil
 	}
 	if err := c.TimeLimit.CreateBulk(ls...).Exec(ctx); err != nil {
 		return err
+	}
+	if len(stored) > 0 {
+		return nil // the exemption period came with the first limits
 	}
 	return c.ExemptionPeriod.Create().SetName("COVID-19-SME").SetStartsOn(day("2020-01-24")).SetEndsOn(day("2020-12-31")).
 		SetBasis("江苏省 2020 疫情防控期间: 中小企业因疫情导致的失信行为予以免责 (source §0) [R: period dates to confirm]").Exec(ctx)

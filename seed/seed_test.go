@@ -359,3 +359,46 @@ func TestReferenceAddsOrder44sBarToTheFirstVersion(t *testing.T) {
 		}
 	})
 }
+
+// A step whose time limit is new (withdrawing a penalty whose decision was revoked) gets it on
+// the next start of a database loaded before; limits the office changed are kept, and nothing
+// else is loaded twice.
+func TestReferenceAddsMissingTimeLimits(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		count := func(table string) int {
+			var n int
+			if err := db.SQL.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		limits, periods := count("time_limits"), count("exemption_periods")
+		if _, err := db.SQL.Exec("DELETE FROM time_limits WHERE `procedure` = 'PENALTY'"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL.Exec("UPDATE time_limits SET working_days = 4 WHERE `procedure` = 'REPAIR' AND step = 'ACCEPT'"); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := seed.Reference(ctx, db.Client); err != nil {
+				t.Fatal(err)
+			}
+			var withdraw, accept int
+			if err := db.SQL.QueryRow("SELECT working_days FROM time_limits WHERE `procedure` = 'PENALTY' AND step = 'WITHDRAW'").Scan(&withdraw); err != nil {
+				t.Fatalf("the withdrawal's limit was not loaded again: %v", err)
+			}
+			if err := db.SQL.QueryRow("SELECT working_days FROM time_limits WHERE `procedure` = 'REPAIR' AND step = 'ACCEPT'").Scan(&accept); err != nil {
+				t.Fatal(err)
+			}
+			if withdraw != 3 || accept != 4 || count("time_limits") != limits || count("exemption_periods") != periods {
+				t.Errorf("after a start: withdraw %d days (want 3), accept %d (the office's 4), %d limits (want %d), %d exemption periods (want %d)",
+					withdraw, accept, count("time_limits"), limits, count("exemption_periods"), periods)
+			}
+		}
+	})
+}

@@ -106,6 +106,14 @@ const (
 	FieldPublicityRuleSet = "publicity_rule_set"
 	// FieldPublicityStoppedOn holds the string denoting the publicity_stopped_on field in the database.
 	FieldPublicityStoppedOn = "publicity_stopped_on"
+	// FieldWithdrawalReason holds the string denoting the withdrawal_reason field in the database.
+	FieldWithdrawalReason = "withdrawal_reason"
+	// FieldWithdrawalBasis holds the string denoting the withdrawal_basis field in the database.
+	FieldWithdrawalBasis = "withdrawal_basis"
+	// FieldWithdrawalEffectiveOn holds the string denoting the withdrawal_effective_on field in the database.
+	FieldWithdrawalEffectiveOn = "withdrawal_effective_on"
+	// FieldWithdrawBy holds the string denoting the withdraw_by field in the database.
+	FieldWithdrawBy = "withdraw_by"
 	// FieldAuthorityName holds the string denoting the authority_name field in the database.
 	FieldAuthorityName = "authority_name"
 	// FieldAuthorityUscc holds the string denoting the authority_uscc field in the database.
@@ -211,6 +219,10 @@ var Columns = []string{
 	FieldRepairable,
 	FieldPublicityRuleSet,
 	FieldPublicityStoppedOn,
+	FieldWithdrawalReason,
+	FieldWithdrawalBasis,
+	FieldWithdrawalEffectiveOn,
+	FieldWithdrawBy,
 	FieldAuthorityName,
 	FieldAuthorityUscc,
 	FieldDataSourceUnit,
@@ -286,6 +298,8 @@ var (
 	DefaultRepairable bool
 	// PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	PublicityRuleSetValidator func(string) error
+	// WithdrawalBasisValidator is a validator for the "withdrawal_basis" field. It is called by the builders before save.
+	WithdrawalBasisValidator func(string) error
 	// AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	AuthorityNameValidator func(string) error
 	// AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
@@ -406,6 +420,30 @@ func ProcedureValidator(pr Procedure) error {
 		return nil
 	default:
 		return fmt.Errorf("administrativepenalty: invalid enum value for procedure field: %q", pr)
+	}
+}
+
+// WithdrawalReason defines the type for the "withdrawal_reason" enum field.
+type WithdrawalReason string
+
+// WithdrawalReason values.
+const (
+	WithdrawalReasonREVOKED           WithdrawalReason = "REVOKED"
+	WithdrawalReasonCONFIRMED_ILLEGAL WithdrawalReason = "CONFIRMED_ILLEGAL"
+	WithdrawalReasonCONFIRMED_VOID    WithdrawalReason = "CONFIRMED_VOID"
+)
+
+func (wr WithdrawalReason) String() string {
+	return string(wr)
+}
+
+// WithdrawalReasonValidator is a validator for the "withdrawal_reason" field enum values. It is called by the builders before save.
+func WithdrawalReasonValidator(wr WithdrawalReason) error {
+	switch wr {
+	case WithdrawalReasonREVOKED, WithdrawalReasonCONFIRMED_ILLEGAL, WithdrawalReasonCONFIRMED_VOID:
+		return nil
+	default:
+		return fmt.Errorf("administrativepenalty: invalid enum value for withdrawal_reason field: %q", wr)
 	}
 }
 
@@ -627,6 +665,26 @@ func ByPublicityStoppedOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPublicityStoppedOn, opts...).ToFunc()
 }
 
+// ByWithdrawalReason orders the results by the withdrawal_reason field.
+func ByWithdrawalReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWithdrawalReason, opts...).ToFunc()
+}
+
+// ByWithdrawalBasis orders the results by the withdrawal_basis field.
+func ByWithdrawalBasis(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWithdrawalBasis, opts...).ToFunc()
+}
+
+// ByWithdrawalEffectiveOn orders the results by the withdrawal_effective_on field.
+func ByWithdrawalEffectiveOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWithdrawalEffectiveOn, opts...).ToFunc()
+}
+
+// ByWithdrawBy orders the results by the withdraw_by field.
+func ByWithdrawBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWithdrawBy, opts...).ToFunc()
+}
+
 // ByAuthorityName orders the results by the authority_name field.
 func ByAuthorityName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuthorityName, opts...).ToFunc()
@@ -807,6 +865,24 @@ func (e *Procedure) UnmarshalGQL(val interface{}) error {
 	*e = Procedure(str)
 	if err := ProcedureValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Procedure", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e WithdrawalReason) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *WithdrawalReason) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = WithdrawalReason(str)
+	if err := WithdrawalReasonValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid WithdrawalReason", str)
 	}
 	return nil
 }

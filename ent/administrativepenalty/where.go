@@ -237,6 +237,21 @@ func PublicityStoppedOn(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStoppedOn, v))
 }
 
+// WithdrawalBasis applies equality check predicate on the "withdrawal_basis" field. It's identical to WithdrawalBasisEQ.
+func WithdrawalBasis(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalEffectiveOn applies equality check predicate on the "withdrawal_effective_on" field. It's identical to WithdrawalEffectiveOnEQ.
+func WithdrawalEffectiveOn(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawBy applies equality check predicate on the "withdraw_by" field. It's identical to WithdrawByEQ.
+func WithdrawBy(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawBy, v))
+}
+
 // AuthorityName applies equality check predicate on the "authority_name" field. It's identical to AuthorityNameEQ.
 func AuthorityName(v string) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldAuthorityName, v))
@@ -2330,6 +2345,211 @@ func PublicityStoppedOnIsNil() predicate.AdministrativePenalty {
 // PublicityStoppedOnNotNil applies the NotNil predicate on the "publicity_stopped_on" field.
 func PublicityStoppedOnNotNil() predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublicityStoppedOn))
+}
+
+// WithdrawalReasonEQ applies the EQ predicate on the "withdrawal_reason" field.
+func WithdrawalReasonEQ(v WithdrawalReason) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawalReason, v))
+}
+
+// WithdrawalReasonNEQ applies the NEQ predicate on the "withdrawal_reason" field.
+func WithdrawalReasonNEQ(v WithdrawalReason) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldWithdrawalReason, v))
+}
+
+// WithdrawalReasonIn applies the In predicate on the "withdrawal_reason" field.
+func WithdrawalReasonIn(vs ...WithdrawalReason) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldWithdrawalReason, vs...))
+}
+
+// WithdrawalReasonNotIn applies the NotIn predicate on the "withdrawal_reason" field.
+func WithdrawalReasonNotIn(vs ...WithdrawalReason) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldWithdrawalReason, vs...))
+}
+
+// WithdrawalReasonIsNil applies the IsNil predicate on the "withdrawal_reason" field.
+func WithdrawalReasonIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldWithdrawalReason))
+}
+
+// WithdrawalReasonNotNil applies the NotNil predicate on the "withdrawal_reason" field.
+func WithdrawalReasonNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldWithdrawalReason))
+}
+
+// WithdrawalBasisEQ applies the EQ predicate on the "withdrawal_basis" field.
+func WithdrawalBasisEQ(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisNEQ applies the NEQ predicate on the "withdrawal_basis" field.
+func WithdrawalBasisNEQ(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisIn applies the In predicate on the "withdrawal_basis" field.
+func WithdrawalBasisIn(vs ...string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldWithdrawalBasis, vs...))
+}
+
+// WithdrawalBasisNotIn applies the NotIn predicate on the "withdrawal_basis" field.
+func WithdrawalBasisNotIn(vs ...string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldWithdrawalBasis, vs...))
+}
+
+// WithdrawalBasisGT applies the GT predicate on the "withdrawal_basis" field.
+func WithdrawalBasisGT(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisGTE applies the GTE predicate on the "withdrawal_basis" field.
+func WithdrawalBasisGTE(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisLT applies the LT predicate on the "withdrawal_basis" field.
+func WithdrawalBasisLT(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisLTE applies the LTE predicate on the "withdrawal_basis" field.
+func WithdrawalBasisLTE(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisContains applies the Contains predicate on the "withdrawal_basis" field.
+func WithdrawalBasisContains(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldContains(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisHasPrefix applies the HasPrefix predicate on the "withdrawal_basis" field.
+func WithdrawalBasisHasPrefix(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldHasPrefix(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisHasSuffix applies the HasSuffix predicate on the "withdrawal_basis" field.
+func WithdrawalBasisHasSuffix(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldHasSuffix(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisIsNil applies the IsNil predicate on the "withdrawal_basis" field.
+func WithdrawalBasisIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldWithdrawalBasis))
+}
+
+// WithdrawalBasisNotNil applies the NotNil predicate on the "withdrawal_basis" field.
+func WithdrawalBasisNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldWithdrawalBasis))
+}
+
+// WithdrawalBasisEqualFold applies the EqualFold predicate on the "withdrawal_basis" field.
+func WithdrawalBasisEqualFold(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEqualFold(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalBasisContainsFold applies the ContainsFold predicate on the "withdrawal_basis" field.
+func WithdrawalBasisContainsFold(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldContainsFold(FieldWithdrawalBasis, v))
+}
+
+// WithdrawalEffectiveOnEQ applies the EQ predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawalEffectiveOnNEQ applies the NEQ predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawalEffectiveOnIn applies the In predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldWithdrawalEffectiveOn, vs...))
+}
+
+// WithdrawalEffectiveOnNotIn applies the NotIn predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldWithdrawalEffectiveOn, vs...))
+}
+
+// WithdrawalEffectiveOnGT applies the GT predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawalEffectiveOnGTE applies the GTE predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawalEffectiveOnLT applies the LT predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawalEffectiveOnLTE applies the LTE predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldWithdrawalEffectiveOn, v))
+}
+
+// WithdrawalEffectiveOnIsNil applies the IsNil predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldWithdrawalEffectiveOn))
+}
+
+// WithdrawalEffectiveOnNotNil applies the NotNil predicate on the "withdrawal_effective_on" field.
+func WithdrawalEffectiveOnNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldWithdrawalEffectiveOn))
+}
+
+// WithdrawByEQ applies the EQ predicate on the "withdraw_by" field.
+func WithdrawByEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldWithdrawBy, v))
+}
+
+// WithdrawByNEQ applies the NEQ predicate on the "withdraw_by" field.
+func WithdrawByNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldWithdrawBy, v))
+}
+
+// WithdrawByIn applies the In predicate on the "withdraw_by" field.
+func WithdrawByIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldWithdrawBy, vs...))
+}
+
+// WithdrawByNotIn applies the NotIn predicate on the "withdraw_by" field.
+func WithdrawByNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldWithdrawBy, vs...))
+}
+
+// WithdrawByGT applies the GT predicate on the "withdraw_by" field.
+func WithdrawByGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldWithdrawBy, v))
+}
+
+// WithdrawByGTE applies the GTE predicate on the "withdraw_by" field.
+func WithdrawByGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldWithdrawBy, v))
+}
+
+// WithdrawByLT applies the LT predicate on the "withdraw_by" field.
+func WithdrawByLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldWithdrawBy, v))
+}
+
+// WithdrawByLTE applies the LTE predicate on the "withdraw_by" field.
+func WithdrawByLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldWithdrawBy, v))
+}
+
+// WithdrawByIsNil applies the IsNil predicate on the "withdraw_by" field.
+func WithdrawByIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldWithdrawBy))
+}
+
+// WithdrawByNotNil applies the NotNil predicate on the "withdraw_by" field.
+func WithdrawByNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldWithdrawBy))
 }
 
 // AuthorityNameEQ applies the EQ predicate on the "authority_name" field.

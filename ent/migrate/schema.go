@@ -161,6 +161,10 @@ var (
 		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "publicity_rule_set", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "publicity_stopped_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "withdrawal_reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"REVOKED", "CONFIRMED_ILLEGAL", "CONFIRMED_VOID"}},
+		{Name: "withdrawal_basis", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "withdrawal_effective_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "withdraw_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "authority_name", Type: field.TypeString, Size: 255},
 		{Name: "authority_uscc", Type: field.TypeString, Size: 18},
 		{Name: "data_source_unit", Type: field.TypeString, Size: 255},
@@ -178,19 +182,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[46]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[50]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[47]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[51]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[48]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[52]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -199,7 +203,7 @@ var (
 			{
 				Name:    "penalties_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[46], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[50], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
 			},
 			{
 				Name:    "penalties_source",
@@ -209,17 +213,17 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[47], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[51], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[48]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[52]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[46], AdministrativePenaltiesColumns[21]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[50], AdministrativePenaltiesColumns[21]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
@@ -1656,8 +1660,8 @@ var (
 	// TimeLimitsColumns holds the columns for the "time_limits" table.
 	TimeLimitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "procedure", Type: field.TypeEnum, Enums: []string{"REPAIR", "OBJECTION"}},
-		{Name: "step", Type: field.TypeEnum, Enums: []string{"ACCEPT", "DECIDE", "SYNC", "MARK", "PLATFORM_CHECK", "FORWARD", "PROVIDER_CHECK"}},
+		{Name: "procedure", Type: field.TypeEnum, Enums: []string{"REPAIR", "OBJECTION", "PENALTY"}},
+		{Name: "step", Type: field.TypeEnum, Enums: []string{"ACCEPT", "DECIDE", "SYNC", "MARK", "PLATFORM_CHECK", "FORWARD", "PROVIDER_CHECK", "WITHDRAW"}},
 		{Name: "working_days", Type: field.TypeInt},
 		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},

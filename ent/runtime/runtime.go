@@ -535,8 +535,12 @@ func init() {
 	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[27].Descriptor()
 	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
+	// administrativepenaltyDescWithdrawalBasis is the schema descriptor for withdrawal_basis field.
+	administrativepenaltyDescWithdrawalBasis := administrativepenaltyFields[30].Descriptor()
+	// administrativepenalty.WithdrawalBasisValidator is a validator for the "withdrawal_basis" field. It is called by the builders before save.
+	administrativepenalty.WithdrawalBasisValidator = administrativepenaltyDescWithdrawalBasis.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[29].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[33].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -554,7 +558,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[30].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[34].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -572,7 +576,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[31].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[35].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -590,7 +594,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[32].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[36].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -608,7 +612,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescRemark is the schema descriptor for remark field.
-	administrativepenaltyDescRemark := administrativepenaltyFields[33].Descriptor()
+	administrativepenaltyDescRemark := administrativepenaltyFields[37].Descriptor()
 	// administrativepenalty.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
 	administrativepenalty.RemarkValidator = administrativepenaltyDescRemark.Validators[0].(func(string) error)
 	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})

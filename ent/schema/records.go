@@ -101,6 +101,15 @@ func (AdministrativePenalty) Fields() []ent.Field {
 			Comment("Rule set the publicity window was computed with.").Annotations(noInput),
 		field.Time("publicity_stopped_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Day publicity stopped early (repair, withdrawal).").Annotations(noInput),
+		field.Enum("withdrawal_reason").Values("REVOKED", "CONFIRMED_ILLEGAL", "CONFIRMED_VOID").Optional().Nillable().
+			Comment("Why the deciding department withdrew the penalty from publication (withdrawAdministrativePenalty): its decision was REVOKED 被依法撤销, CONFIRMED_ILLEGAL 被确认违法 or CONFIRMED_VOID 被确认无效 (SAMR Order 45 art. 11). Empty for any other end.").
+			Annotations(noInput),
+		field.String("withdrawal_basis").Optional().MaxLen(255).
+			Comment("The document that revoked the decision or confirmed it illegal or void (复议决定书、判决书或撤销决定文号).").Annotations(noInput),
+		field.Time("withdrawal_effective_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Day that document took effect: the time limit to withdraw counts from it.").Annotations(noInput),
+		field.Time("withdraw_by").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Last day the withdrawal was due: withdrawalEffectiveOn plus the time limit in working days in force that day (3, Order 45 art. 11); a withdrawal after it was late.").Annotations(noInput),
 		field.String("authority_name").NotEmpty().MaxLen(255).Comment("处罚机关 (CF_CFJG)."),
 		field.String("authority_uscc").NotEmpty().MaxLen(18).Comment("处罚机关统一社会信用代码 (CF_CFJGDM)."),
 		field.String("data_source_unit").NotEmpty().MaxLen(255).Comment("数据来源单位 (CF_SJLY)."),

@@ -77,6 +77,7 @@ type Procedure string
 const (
 	ProcedureREPAIR    Procedure = "REPAIR"
 	ProcedureOBJECTION Procedure = "OBJECTION"
+	ProcedurePENALTY   Procedure = "PENALTY"
 )
 
 func (pr Procedure) String() string {
@@ -86,7 +87,7 @@ func (pr Procedure) String() string {
 // ProcedureValidator is a validator for the "procedure" field enum values. It is called by the builders before save.
 func ProcedureValidator(pr Procedure) error {
 	switch pr {
-	case ProcedureREPAIR, ProcedureOBJECTION:
+	case ProcedureREPAIR, ProcedureOBJECTION, ProcedurePENALTY:
 		return nil
 	default:
 		return fmt.Errorf("timelimit: invalid enum value for procedure field: %q", pr)
@@ -105,6 +106,7 @@ const (
 	StepPLATFORM_CHECK Step = "PLATFORM_CHECK"
 	StepFORWARD        Step = "FORWARD"
 	StepPROVIDER_CHECK Step = "PROVIDER_CHECK"
+	StepWITHDRAW       Step = "WITHDRAW"
 )
 
 func (s Step) String() string {
@@ -114,7 +116,7 @@ func (s Step) String() string {
 // StepValidator is a validator for the "step" field enum values. It is called by the builders before save.
 func StepValidator(s Step) error {
 	switch s {
-	case StepACCEPT, StepDECIDE, StepSYNC, StepMARK, StepPLATFORM_CHECK, StepFORWARD, StepPROVIDER_CHECK:
+	case StepACCEPT, StepDECIDE, StepSYNC, StepMARK, StepPLATFORM_CHECK, StepFORWARD, StepPROVIDER_CHECK, StepWITHDRAW:
 		return nil
 	default:
 		return fmt.Errorf("timelimit: invalid enum value for step field: %q", s)
