@@ -309,18 +309,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	case "import":
 		return importFile(ctx, db, cfg)
 	case "recompute":
-		// The environmental scores the calendar changed first: their ratings feed the evaluation.
-		rescored, err := db.Ledger.RescoreLapsed(ctx, db.Client)
-		if err != nil {
-			return err
-		}
-		logger.Info("lapsed environmental scores rescored", "entities", rescored)
-		n, err := evaluator.RecomputeAll(ctx, db.Client, clock, cfg.due, 1000, os.Stderr)
-		if err != nil {
-			return err
-		}
-		logger.Info("evaluations recomputed", "entities", n)
-		return nil
+		// The calendar's jobs, as the server runs them: what expired, the notices and roles
+		// that ended, the environmental scores, then the evaluations — lapsed ones (--due, the
+		// daily job for a deployment that runs it from a scheduler) or all.
+		return calendarJobs(ctx, db, logger, cfg.due, os.Stderr)
 	case "token issue":
 		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires, Unit: cfg.unit,
 			SubjectUSCC: cfg.subject, PersonID: cfg.personID}
@@ -579,14 +571,8 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 	return nil
 }
 
-// recomputeDue runs the calendar's jobs at start and then every interval: the holiday calendar
-// is checked to reach 90 days ahead, records whose publicity window ended become EXPIRED, the
-// persons whose prior notice's reply deadline passed are restricted by the listings that reach
-// them (stored measure applications), entities whose legal representative's role ended get
-// their representative decided again, the environmental scores whose deduction or bonus ended
-// or whose colour bands changed are scored again, and the entities whose evaluation lapsed (a
-// listing, its measures or a publicity window ended, a rule set version began) are
-// re-evaluated, so stored states follow the calendar as well as the writes.
+// recomputeDue runs the calendar's jobs at start and then every interval (calendarJobs), after
+// checking that the holiday calendar reaches 90 days ahead.
 func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -600,37 +586,46 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 			}
 			warned = strings.Join(warnings, "\n")
 		}
-		switch n, err := db.Ledger.Expire(ctx, db.Client); {
-		case err != nil && ctx.Err() == nil:
-			logger.Warn("expiring ended publicity windows failed", "err", err)
-		case n > 0:
-			logger.Info("records expired", "records", n)
-		}
-		if err := db.Ledger.SyncNoticesDue(ctx, db.Client); err != nil && ctx.Err() == nil {
-			logger.Warn("applying measures after prior-notice deadlines failed", "err", err)
-		}
-		if err := db.Ledger.SyncRepresentatives(ctx, db.Client); err != nil && ctx.Err() == nil {
-			logger.Warn("deciding legal representatives after roles ended failed", "err", err)
-		}
-		switch n, err := db.Ledger.RescoreLapsed(ctx, db.Client); {
-		case err != nil && ctx.Err() == nil:
-			logger.Warn("rescoring lapsed environmental scores failed", "err", err)
-		case n > 0:
-			logger.Info("lapsed environmental scores rescored", "entities", n)
-		}
-		n, err := evaluator.RecomputeAll(db.Ledger.ObserveTiers(ctx), db.Client, db.Ledger.Clock, true, 500, nil)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Warn("recomputing lapsed evaluations failed", "err", err)
-		case n > 0:
-			logger.Info("lapsed evaluations recomputed", "entities", n)
-		}
+		_ = calendarJobs(ctx, db, logger, true, nil) // each failure is logged; the next run tries again
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// calendarJobs makes the stored states follow the calendar as well as the writes, once: the
+// records whose publicity window ended become EXPIRED, the persons whose prior notice's reply
+// deadline passed are restricted by the listings that reach them (stored measure applications),
+// entities whose legal representative's role ended get their representative decided again, the
+// environmental scores whose deduction or bonus ended or whose colour bands changed are scored
+// again (their ratings feed the evaluation), and then the evaluations are recomputed: those that
+// lapsed (a listing, its measures or a publicity window ended, a rule set version began) when
+// dueOnly, all otherwise. A job that fails is logged and the next still runs; the failures are
+// returned together.
+func calendarJobs(ctx context.Context, db *storage.DB, logger *slog.Logger, dueOnly bool, progress io.Writer) error {
+	var errs []error
+	done := func(what string, n int, err error) {
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn(what+" failed", "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+		case err != nil:
+			errs = append(errs, err)
+		case n > 0:
+			logger.Info(what, "rows", n)
+		}
+	}
+	n, err := db.Ledger.Expire(ctx, db.Client)
+	done("expiring ended publicity windows", n, err)
+	done("applying measures after prior-notice deadlines", 0, db.Ledger.SyncNoticesDue(ctx, db.Client))
+	done("deciding legal representatives after roles ended", 0, db.Ledger.SyncRepresentatives(ctx, db.Client))
+	n, err = db.Ledger.RescoreLapsed(ctx, db.Client)
+	done("rescoring lapsed environmental scores", n, err)
+	n, err = evaluator.RecomputeAll(db.Ledger.ObserveTiers(ctx), db.Client, db.Ledger.Clock, dueOnly, 500, progress)
+	done("recomputing evaluations", n, err)
+	return errors.Join(errs...)
 }
 
 func splitList(s string) []string {

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// The calendar's jobs run both where an operator runs them — the server's loop at start and
+// every 10 minutes, and `creditgraph recompute --due` from a scheduler — and each does its
+// part: on a seeded database with one case for each job made by SQL (a penalty whose window
+// ended yesterday, a legal representative whose role ended yesterday, an environmental
+// deduction that expired yesterday after its entity's rolling score was made, an evaluation
+// that fell due yesterday), every case is resolved after one pass of either. The jobs' own
+// rules are tested in their packages; this is the wiring.
+func TestTheCalendarJobsRunFromTheServerAndTheCommand(t *testing.T) {
+	ctx := context.Background()
+	for _, how := range []string{"recompute --due", "server loop"} {
+		t.Run(how, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cg.db")
+			if err := run(ctx, []string{"seed", "--db", path, "--entities", "40"}, quiet()); err != nil {
+				t.Fatalf("seed: %v", err)
+			}
+			target, err := storage.ParseTarget(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cipher, err := dataCipher(target, quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := storage.Open(ctx, target, storage.Options{Cipher: cipher, Clock: vocab.SystemClock, Logger: quiet()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { db.Close() }()
+			today := vocab.SystemClock.Today()
+			stamp := func(d time.Time) string { return d.Format("2006-01-02") + " 00:00:00 +0000 UTC" } // as the driver stores a date
+			yesterday := stamp(today.AddDate(0, 0, -1))
+			ids := func(q string, args ...any) []int {
+				rows, err := db.SQL.Query(q, args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var out []int
+				for rows.Next() {
+					var id int
+					if err := rows.Scan(&id); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, id)
+				}
+				return out
+			}
+			exec := func(q string, args ...any) {
+				if _, err := db.SQL.Exec(q, args...); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			entities := ids(`SELECT id FROM market_entities ORDER BY id`)
+			// A penalty whose window ended yesterday, still PUBLISHED.
+			penalty := ids(`SELECT id FROM administrative_penalties ORDER BY id LIMIT 1`)[0]
+			exec(`UPDATE administrative_penalties SET status = 'PUBLISHED', publicity_deadline = ? WHERE id = ?`, yesterday, penalty)
+			// A legal representative whose role ended yesterday.
+			represented := entities[1]
+			rep := ids(`SELECT legal_representative_id FROM market_entities WHERE id = ?`, represented)[0]
+			exec(`UPDATE entity_roles SET ended_on = ? WHERE entity_id = ? AND person_id = ? AND role = 'LEGAL_REPRESENTATIVE'`, yesterday, represented, rep)
+			// An environmental deduction that expired yesterday, after the rolling score was made.
+			scored := entities[2]
+			sys := authz.SystemContext(ctx)
+			dep := ids(`SELECT id FROM departments WHERE code = 'environment-320000'`)[0]
+			if err := db.Client.CreditScoreEvent.Create().SetDepartmentID(dep).SetEntityID(scored).SetSourceSystem("js-env").
+				SetSourceRecordID("CAL-1").SetScheme(creditscoreevent.SchemeENV_CREDIT_JS).SetPoints(-5).SetCategory("超标排放").
+				SetEffectiveFrom(today.AddDate(0, 0, -30)).Exec(sys); err != nil {
+				t.Fatal(err)
+			}
+			exec(`UPDATE credit_score_events SET expires_on = ? WHERE source_record_id = 'CAL-1'`, yesterday)
+			exec(`UPDATE sector_ratings SET valid_from = ? WHERE entity_id = ? AND source_system = 'creditgraph-scoring'`, stamp(today.AddDate(0, 0, -20)), scored)
+			rescored := func() bool {
+				return len(ids(`SELECT id FROM sector_ratings WHERE entity_id = ? AND source_system = 'creditgraph-scoring' AND valid_from = ?`, scored, stamp(today))) > 0
+			}
+			if rescored() {
+				t.Fatal("the rolling score is dated today before the jobs ran: the case proves nothing")
+			}
+			// An evaluation that fell due yesterday.
+			due := entities[3]
+			exec(`UPDATE market_entities SET evaluation_due_on = ? WHERE id = ?`, yesterday, due)
+
+			resolved := func() []string {
+				var open []string
+				if len(ids(`SELECT id FROM administrative_penalties WHERE id = ? AND status = 'EXPIRED'`, penalty)) == 0 {
+					open = append(open, "the ended penalty is not EXPIRED")
+				}
+				if len(ids(`SELECT id FROM market_entities WHERE id = ? AND legal_representative_id = ?`, represented, rep)) > 0 {
+					open = append(open, "the representative whose role ended is still the entity's")
+				}
+				if !rescored() {
+					open = append(open, "the environmental score was not scored again")
+				}
+				if len(ids(`SELECT id FROM market_entities WHERE id = ? AND evaluation_due_on = ?`, due, yesterday)) > 0 {
+					open = append(open, "the lapsed evaluation was not recomputed")
+				}
+				return open
+			}
+			if open := resolved(); len(open) != 4 {
+				t.Fatalf("before the jobs, only %d of the 4 cases are open: %v", len(open), open)
+			}
+			if how == "recompute --due" {
+				db.Close()
+				if err := run(ctx, []string{"recompute", "--db", path, "--due"}, quiet()); err != nil {
+					t.Fatal(err)
+				}
+				reopened, err := storage.Open(ctx, target, storage.Options{Cipher: cipher, Clock: vocab.SystemClock, Logger: quiet()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				db = reopened
+				if open := resolved(); len(open) > 0 {
+					t.Errorf("after recompute --due: %v", open)
+				}
+				return
+			}
+			loop, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { recomputeDue(loop, db, quiet(), time.Hour); close(done) }()
+			deadline := time.Now().Add(30 * time.Second)
+			open := resolved()
+			for len(open) > 0 && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+				open = resolved()
+			}
+			stop()
+			<-done
+			if len(open) > 0 {
+				t.Errorf("after the server's first run: %v", fmt.Sprint(open))
+			}
+		})
+	}
+}
