@@ -71,54 +71,18 @@ func TestObjectionMarksFromAcceptanceToDecision(t *testing.T) {
 			}
 		}
 		// Walk every path: a fresh listing per path, replaying its steps.
-		type node struct {
-			path []string
-			next []string
-		}
-		var walk func(path []string)
-		paths := 0
-		walk = func(path []string) {
-			l := listing()
-			var o struct {
-				FileObjection struct {
-					ID, State         string
-					AllowedNextStates []string
-				}
-			}
-			co.mustData(file, map[string]any{"l": l}, &o)
-			cur := node{[]string{o.FileObjection.State}, o.FileObjection.AllowedNextStates}
-			check(cur.path, l)
-			for _, to := range path[1:] {
-				var out struct {
-					TransitionObjection struct {
-						State             string
-						AllowedNextStates []string
-					}
-				}
-				vars := map[string]any{"id": o.FileObjection.ID, "to": to}
-				if r := co.post(move, vars); len(r.Errors) == 0 {
-					if err := json.Unmarshal(r.Data, &out); err != nil {
-						t.Fatal(err)
-					}
-				} else {
-					sup.mustData(move, vars, &out) // the determining department's steps
-				}
-				cur = node{append(cur.path, out.TransitionObjection.State), out.TransitionObjection.AllowedNextStates}
-				check(cur.path, l)
-			}
-			paths++
-			for _, next := range cur.next {
-				walk(append(slices.Clone(path), next))
-			}
-		}
-		walk([]string{"SUBMITTED"})
+		var l string
+		paths := walkObjectionPaths(t, co, sup, func() map[string]any {
+			l = listing()
+			return map[string]any{"l": l}
+		}, file, func(path []string, _ bool) { check(path, l) })
 		if paths < 8 {
 			t.Errorf("walked %d paths of the objection machine", paths)
 		}
 
 		// A subject objecting to its own listing, again and again, stays restricted.
 		env.issue(authz.IssueRequest{Name: "mark-subject", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: ent.CreateMarketEntity.Uscc})
-		l := listing()
+		l = listing()
 		no := sqlStrings(t, env, `SELECT decision_no FROM list_entries WHERE id = ?`, atoi(t, l))[0]
 		for range 3 {
 			var o struct{ FileObjection struct{ ID string } }
@@ -130,4 +94,51 @@ func TestObjectionMarksFromAcceptanceToDecision(t *testing.T) {
 			co.mustData(move, map[string]any{"id": o.FileObjection.ID, "to": "NOT_ACCEPTED"}, nil)
 		}
 	})
+}
+
+// walkObjectionPaths walks every path of the served objection machine, read step by step from
+// allowedNextStates: for each path it files a fresh objection (vars makes its record and gives
+// file's variables; file selects id, state and allowedNextStates) with the credit office, replays
+// the path's steps — the credit office's, or else the determining department's supervisor's — and
+// calls after with the path so far after each step, and whether the path has ended. It returns
+// how many paths it walked.
+func walkObjectionPaths(t *testing.T, co, sup *testEnv, vars func() map[string]any, file string, after func(path []string, final bool)) int {
+	t.Helper()
+	const move = `mutation($id: ID!, $to: ObjectionState!) { transitionObjection(id: $id, to: $to, reason: "理由") { state allowedNextStates } }`
+	type step struct {
+		State             string
+		AllowedNextStates []string
+	}
+	paths := 0
+	var walk func(path []string)
+	walk = func(path []string) {
+		var filed struct {
+			FileObjection struct {
+				ID string
+				step
+			}
+		}
+		co.mustData(file, vars(), &filed)
+		cur, next := []string{filed.FileObjection.State}, filed.FileObjection.AllowedNextStates
+		after(cur, len(path) == 1 && len(next) == 0)
+		for i, to := range path[1:] {
+			var out struct{ TransitionObjection step }
+			v := map[string]any{"id": filed.FileObjection.ID, "to": to}
+			if r := co.post(move, v); len(r.Errors) == 0 {
+				if err := json.Unmarshal(r.Data, &out); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				sup.mustData(move, v, &out) // the determining department's steps
+			}
+			cur, next = append(cur, out.TransitionObjection.State), out.TransitionObjection.AllowedNextStates
+			after(cur, i == len(path)-2 && len(next) == 0)
+		}
+		paths++
+		for _, to := range next {
+			walk(append(slices.Clone(path), to))
+		}
+	}
+	walk([]string{"SUBMITTED"})
+	return paths
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/authz"
@@ -68,7 +67,6 @@ func TestARatingUnderObjectionLeavesTheEvaluation(t *testing.T) {
 			return env.count("sector_ratings", "id = ? AND status = 'WITHDRAWN'", atoi(t, r)) == 1
 		}
 		const file = `mutation($r: ID!) { fileObjection(input: {ratingID: $r, grounds: SHOULD_NOT_PUBLISH, description: "评级依据已撤销"}) { id state allowedNextStates } }`
-		const move = `mutation($id: ID!, $to: ObjectionState!) { transitionObjection(id: $id, to: $to, reason: "理由") { state allowedNextStates } }`
 		inForce := map[string]bool{"ACCEPTED": true, "PLATFORM_CHECK": true, "FORWARDED": true, "PROVIDER_CHECK": true}
 		check := func(path []string, e, r string) {
 			t.Helper()
@@ -84,54 +82,25 @@ func TestARatingUnderObjectionLeavesTheEvaluation(t *testing.T) {
 				t.Errorf("after %v (marked %v, withdrawn %v) the evaluation is %s, want %s", path, marked(r), withdrawn(r), got, want)
 			}
 		}
-		var walk func(path []string)
-		paths, ended := 0, map[bool]int{}
-		walk = func(path []string) {
-			e, _ := entity()
-			r := rating(e)
-			var o struct {
-				FileObjection struct {
-					ID, State         string
-					AllowedNextStates []string
-				}
-			}
-			co.mustData(file, map[string]any{"r": r}, &o)
-			cur, next := []string{o.FileObjection.State}, o.FileObjection.AllowedNextStates
-			check(cur, e, r)
-			for _, to := range path[1:] {
-				var out struct {
-					TransitionObjection struct {
-						State             string
-						AllowedNextStates []string
-					}
-				}
-				vars := map[string]any{"id": o.FileObjection.ID, "to": to}
-				if res := co.post(move, vars); len(res.Errors) == 0 {
-					if err := json.Unmarshal(res.Data, &out); err != nil {
-						t.Fatal(err)
-					}
-				} else {
-					sup.mustData(move, vars, &out) // the determining department's steps
-				}
-				cur, next = append(cur, out.TransitionObjection.State), out.TransitionObjection.AllowedNextStates
-				check(cur, e, r)
-			}
-			paths++
-			if len(next) == 0 {
+		var holder, r string
+		ended := map[bool]int{}
+		paths := walkObjectionPaths(t, co, sup, func() map[string]any {
+			holder, _ = entity()
+			r = rating(holder)
+			return map[string]any{"r": r}
+		}, file, func(path []string, final bool) {
+			check(path, holder, r)
+			if final {
 				ended[withdrawn(r)]++
 			}
-			for _, to := range next {
-				walk(append(slices.Clone(path), to))
-			}
-		}
-		walk([]string{"SUBMITTED"})
+		})
 		if paths < 8 || ended[true] == 0 || ended[false] == 0 {
 			t.Errorf("walked %d paths of the objection machine, ending withdrawn / kept %v", paths, ended)
 		}
 
 		// The rating's subject objects to its own rating; another subject does not see it.
 		own, ownUSCC := entity()
-		r := rating(own)
+		r = rating(own)
 		_, otherUSCC := entity()
 		env.issue(authz.IssueRequest{Name: "rating-subject", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: ownUSCC})
 		env.issue(authz.IssueRequest{Name: "rating-other", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: otherUSCC})

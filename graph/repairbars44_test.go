@@ -92,15 +92,7 @@ func TestEarlyRemovalFromTheSeriousListNeedsNoHeavierPenaltySince(t *testing.T) 
 			if err != nil {
 				t.Fatal(err)
 			}
-			var cm struct{ CreateCreditCommitment struct{ ID string } }
-			env.as("demo-market-clerk").mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
-				sourceSystem: "rb44", sourceRecordID: $src, kind: REPAIR, text: "承诺", signedOn: "2026-09-01", relatedMatter: "信用修复"}) { id } }`,
-				map[string]any{"d": env.departmentID("market-320500"), "e": entity, "src": fmt.Sprintf("C-%d", l.ID)}, &cm)
-			var app struct{ CreateRepairApplication struct{ ID string } }
-			env.as("demo-market-clerk").mustData(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
-				map[string]any{"in": map[string]any{"listEntryID": fmt.Sprint(l.ID), "departmentID": env.departmentID("market-320500"),
-					"commitmentID": cm.CreateCreditCommitment.ID, "obligationsFulfilled": true, "materials": "履行凭证"}}, &app)
-			return fmt.Sprint(l.ID), app.CreateRepairApplication.ID
+			return fmt.Sprint(l.ID), repairApplication(env.as("demo-market-clerk"), "market-320500", entity, "listEntryID", fmt.Sprint(l.ID))
 		}
 		step := func(token, app, to string) string {
 			res := env.as(token).post(transition, map[string]any{"id": app, "to": to})
@@ -158,13 +150,7 @@ func TestEarlyRemovalFromTheSeriousListNeedsNoHeavierPenaltySince(t *testing.T) 
 // REPAIR_BARS version in force today read back by SQL: "ok" or "CONFLICT", and why.
 func heavierOracle(t *testing.T, env *testEnv, id string, today time.Time) (string, string) {
 	t.Helper()
-	ymd := today.Format(time.DateOnly)
-	var params []byte
-	err := env.db.SQL.QueryRow(`SELECT params FROM scale_rules WHERE scale = 'REPAIR_BARS' AND SUBSTR(effective_from, 1, 10) <= ?
-		AND (effective_to IS NULL OR SUBSTR(effective_to, 1, 10) > ?) ORDER BY effective_from DESC LIMIT 1`, ymd, ymd).Scan(&params)
-	if err != nil {
-		t.Fatal(err)
-	}
+	params := barsInForce(t, env, today)
 	var bars struct {
 		Bars []struct {
 			ListTypes, HeavierPenaltyAgain []string

@@ -139,17 +139,10 @@ func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 			pid := penalty(c.record, entity, violation, decided)
 			listings[c.listing](entity)
 			others[c.also](entity, neighbour, violation)
-			var cm struct{ CreateCreditCommitment struct{ ID string } }
-			env.as(c.record.token).mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
-				sourceSystem: "rb", sourceRecordID: $src, kind: REPAIR, text: "承诺", signedOn: "2026-09-01", relatedMatter: "信用修复"}) { id } }`,
-				map[string]any{"d": env.departmentID(c.record.dep), "e": entity, "src": "C-" + pid}, &cm)
-			var app struct{ CreateRepairApplication struct{ ID string } }
-			env.as(c.record.token).mustData(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
-				map[string]any{"in": map[string]any{"penaltyID": pid, "departmentID": env.departmentID(c.record.dep), "commitmentID": cm.CreateCreditCommitment.ID,
-					"obligationsFulfilled": true, "materials": "缴款凭证"}}, &app)
+			app := repairApplication(env.as(c.record.token), c.record.dep, entity, "penaltyID", pid)
 			want, why := barOracle(t, env, pid, today)
 			seen[why]++
-			res := env.as(c.record.token).post(transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": "SUBMITTED"})
+			res := env.as(c.record.token).post(transition, map[string]any{"id": app, "to": "SUBMITTED"})
 			got := "ok"
 			if len(res.Errors) > 0 {
 				got = fmt.Sprint(res.Errors[0].Extensions["code"])
@@ -177,23 +170,16 @@ func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 			violation := fmt.Sprintf("虚假宣传-后-%d", i)
 			pid := penalty(c.record, entity, violation, decided)
 			sec := strings.Split(c.record.dep, "-")[0]
-			var cm struct{ CreateCreditCommitment struct{ ID string } }
-			env.as(c.record.token).mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
-				sourceSystem: "rb", sourceRecordID: $src, kind: REPAIR, text: "承诺", signedOn: "2026-09-01", relatedMatter: "信用修复"}) { id } }`,
-				map[string]any{"d": env.departmentID(c.record.dep), "e": entity, "src": "C-" + pid}, &cm)
-			var app struct{ CreateRepairApplication struct{ ID string } }
-			env.as(c.record.token).mustData(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
-				map[string]any{"in": map[string]any{"penaltyID": pid, "departmentID": env.departmentID(c.record.dep), "commitmentID": cm.CreateCreditCommitment.ID,
-					"obligationsFulfilled": true, "materials": "缴款凭证"}}, &app)
+			app := repairApplication(env.as(c.record.token), c.record.dep, entity, "penaltyID", pid)
 			for _, step := range []struct{ token, to string }{{c.record.token, "SUBMITTED"}, {"demo-credit-office", "ACCEPTED"},
 				{"demo-" + sec + "-reviewer", "INITIAL_APPROVED"}, {"demo-" + sec + "-reviewer", "UNDER_AUTHORITY_REVIEW"}, {"demo-" + sec + "-supervisor", "APPROVED"}} {
-				env.as(step.token).mustData(transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": step.to}, nil)
+				env.as(step.token).mustData(transition, map[string]any{"id": app, "to": step.to}, nil)
 			}
 			listings[c.listing](entity)
 			others[c.also](entity, neighbour, violation)
 			want, why := barOracle(t, env, pid, today)
 			seen[why]++
-			res := env.as("demo-credit-office").post(transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": "COMPLETED"})
+			res := env.as("demo-credit-office").post(transition, map[string]any{"id": app, "to": "COMPLETED"})
 			got := "ok"
 			if len(res.Errors) > 0 {
 				got = fmt.Sprint(res.Errors[0].Extensions["code"])
@@ -201,7 +187,7 @@ func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 			if got != want {
 				t.Errorf("after approval, case %d (%s penalty, listing %q, other penalty %q): %s; the regime's conditions give %s (%s)", i, c.record.dep, c.listing, c.also, got, want, why)
 			}
-			state := sqlStrings(t, env, `SELECT state FROM repair_applications WHERE id = ?`, atoi(t, app.CreateRepairApplication.ID))
+			state := sqlStrings(t, env, `SELECT state FROM repair_applications WHERE id = ?`, atoi(t, app))
 			status := sqlStrings(t, env, `SELECT status FROM administrative_penalties WHERE id = ?`, atoi(t, pid))
 			if wantState, wantStatus := map[string]string{"ok": "COMPLETED", "CONFLICT": "APPROVED"}[want], map[string]string{"ok": "REPAIRED", "CONFLICT": "PUBLISHED"}[want]; state[0] != wantState || status[0] != wantStatus {
 				t.Errorf("after approval, case %d: application %s and penalty %s, want %s and %s", i, state[0], status[0], wantState, wantStatus)
@@ -220,12 +206,7 @@ func TestRepairOfAMarketPenaltyNeedsAClearRecord(t *testing.T) {
 func barOracle(t *testing.T, env *testEnv, id string, today time.Time) (string, string) {
 	t.Helper()
 	ymd := today.Format(time.DateOnly)
-	var params []byte
-	err := env.db.SQL.QueryRow(`SELECT params FROM scale_rules WHERE scale = 'REPAIR_BARS' AND SUBSTR(effective_from, 1, 10) <= ?
-		AND (effective_to IS NULL OR SUBSTR(effective_to, 1, 10) > ?) ORDER BY effective_from DESC LIMIT 1`, ymd, ymd).Scan(&params)
-	if err != nil {
-		t.Fatal(err)
-	}
+	params := barsInForce(t, env, today)
 	var bars struct {
 		Bars []struct {
 			RuleSets, Lists    []string
@@ -262,4 +243,33 @@ func barOracle(t *testing.T, env *testEnv, id string, today time.Time) (string, 
 		}
 	}
 	return "ok", why
+}
+
+// barsInForce reads the REPAIR_BARS version in force on today back by SQL: its parameters, as
+// stored.
+func barsInForce(t *testing.T, env *testEnv, today time.Time) []byte {
+	t.Helper()
+	ymd := today.Format(time.DateOnly)
+	var params []byte
+	err := env.db.SQL.QueryRow(`SELECT params FROM scale_rules WHERE scale = 'REPAIR_BARS' AND SUBSTR(effective_from, 1, 10) <= ?
+		AND (effective_to IS NULL OR SUBSTR(effective_to, 1, 10) > ?) ORDER BY effective_from DESC LIMIT 1`, ymd, ymd).Scan(&params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return params
+}
+
+// repairApplication signs a REPAIR commitment of entity with dep and makes a DRAFT repair
+// application of the record named by kind (penaltyID or listEntryID) and id, obligations met,
+// as caller; it returns the application's ID.
+func repairApplication(caller *testEnv, dep, entity, kind, id string) string {
+	var cm struct{ CreateCreditCommitment struct{ ID string } }
+	caller.mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
+		sourceSystem: "repair-test", sourceRecordID: $src, kind: REPAIR, text: "承诺", signedOn: "2026-09-01", relatedMatter: "信用修复"}) { id } }`,
+		map[string]any{"d": caller.departmentID(dep), "e": entity, "src": "C-" + kind + "-" + id}, &cm)
+	var app struct{ CreateRepairApplication struct{ ID string } }
+	caller.mustData(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{kind: id, "departmentID": caller.departmentID(dep), "commitmentID": cm.CreateCreditCommitment.ID,
+			"obligationsFulfilled": true, "materials": "履行凭证"}}, &app)
+	return app.CreateRepairApplication.ID
 }
