@@ -23,13 +23,7 @@ func TestObjectionsAreFiledByTheWindowTheSectorOrTheSubject(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 20)
 		deps := []string{"environment-320000", "labour-320000", "transport-320000", "market-320000", "market-320500", "market-320100"}
-		clerks := map[string]string{"environment": "demo-environment-clerk", "labour": "demo-labour-clerk", "transport": "demo-transport-clerk", "market": "demo-market-clerk"}
-		penalty := map[string]string{} // department code → a penalty it made
-		for i, dep := range deps {
-			var out struct{ CreateAdministrativePenalty struct{ ID string } }
-			env.as(clerks[strings.Split(dep, "-")[0]]).mustData(createPenaltyQ, penaltyInput(env, dep, fmt.Sprint("OF-", i)), &out)
-			penalty[dep] = out.CreateAdministrativePenalty.ID
-		}
+		penalty := penaltiesOf(env, deps, "OF")
 		subjectEntity := sqlIDs(t, env, `SELECT entity_id FROM administrative_penalties WHERE id = ?`, atoi(t, penalty["market-320500"]))[0]
 		env.issue(authz.IssueRequest{Name: "filer-subject", Role: authz.RoleSubject, Department: "credit_office",
 			SubjectUSCC: sqlStrings(t, env, `SELECT uscc FROM market_entities WHERE id = ?`, atoi(t, subjectEntity))[0]})
@@ -115,4 +109,17 @@ func TestObjectionsAreFiledByTheWindowTheSectorOrTheSubject(t *testing.T) {
 			}
 		}
 	})
+}
+
+// penaltiesOf records a penalty of each department in deps, by its sector's demo clerk: the
+// penalty's ID by department code. prefix keeps the source keys apart.
+func penaltiesOf(env *testEnv, deps []string, prefix string) map[string]string {
+	clerks := map[string]string{"environment": "demo-environment-clerk", "labour": "demo-labour-clerk", "transport": "demo-transport-clerk", "market": "demo-market-clerk"}
+	penalty := map[string]string{}
+	for i, dep := range deps {
+		var out struct{ CreateAdministrativePenalty struct{ ID string } }
+		env.as(clerks[strings.Split(dep, "-")[0]]).mustData(createPenaltyQ, penaltyInput(env, dep, fmt.Sprint(prefix, "-", i)), &out)
+		penalty[dep] = out.CreateAdministrativePenalty.ID
+	}
+	return penalty
 }

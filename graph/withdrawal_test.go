@@ -26,13 +26,7 @@ func TestOnlyTheDecidingDepartmentWithdrawsAPenalty(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 20)
 		deps := []string{"environment-320000", "labour-320000", "transport-320000", "market-320000", "market-320500", "market-320100"}
-		clerks := map[string]string{"environment": "demo-environment-clerk", "labour": "demo-labour-clerk", "transport": "demo-transport-clerk", "market": "demo-market-clerk"}
-		penalty := map[string]string{}
-		for i, dep := range deps {
-			var out struct{ CreateAdministrativePenalty struct{ ID string } }
-			env.as(clerks[strings.Split(dep, "-")[0]]).mustData(createPenaltyQ, penaltyInput(env, dep, fmt.Sprint("WD-", i)), &out)
-			penalty[dep] = out.CreateAdministrativePenalty.ID
-		}
+		penalty := penaltiesOf(env, deps, "WD")
 		subjectEntity := sqlIDs(t, env, `SELECT entity_id FROM administrative_penalties WHERE id = ?`, atoi(t, penalty["market-320500"]))[0]
 		env.issue(authz.IssueRequest{Name: "wd-subject", Role: authz.RoleSubject, Department: "credit_office",
 			SubjectUSCC: sqlStrings(t, env, `SELECT uscc FROM market_entities WHERE id = ?`, atoi(t, subjectEntity))[0]})
