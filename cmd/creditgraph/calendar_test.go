@@ -15,8 +15,9 @@ import (
 
 // The calendar's jobs run both where an operator runs them — the server's loop at start and
 // every 10 minutes, and `creditgraph recompute --due` from a scheduler — and each does its
-// part: on a seeded database with one case for each job made by SQL (a penalty whose window
-// ended yesterday, a legal representative whose role ended yesterday, an environmental
+// part: on a seeded database with one case for each job, dated by SQL (a penalty whose window
+// ended yesterday, a legal representative whose role ended yesterday, a listing that reaches a
+// representative whose prior notice's reply deadline passed yesterday, an environmental
 // deduction that expired yesterday after its entity's rolling score was made, an evaluation
 // that fell due yesterday), every case is resolved after one pass of either. The jobs' own
 // rules are tested in their packages; this is the wiring.
@@ -90,6 +91,25 @@ func TestTheCalendarJobsRunFromTheServerAndTheCommand(t *testing.T) {
 			if rescored() {
 				t.Fatal("the rolling score is dated today before the jobs ran: the case proves nothing")
 			}
+			// A legal representative whose prior notice's reply deadline passed yesterday with no
+			// reply: the listing of the entity now reaches the person.
+			listed := entities[4]
+			notified := ids(`SELECT legal_representative_id FROM market_entities WHERE id = ?`, listed)[0]
+			market := ids(`SELECT id FROM departments WHERE code = 'market-320500'`)[0]
+			if err := db.Client.PriorNotice.Create().SetDepartmentID(market).SetPersonID(notified).SetNoticeNo("CAL-N").
+				SetListType("MS_SERIOUS_ILLEGAL_DISHONEST").SetFacts("f").SetServedOn(today.AddDate(0, 0, -10)).
+				SetServiceMethod("POST").SetReplyDeadline(today.AddDate(0, 0, 1)).Exec(sys); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Client.ListEntry.Create().SetDepartmentID(market).SetEntityID(listed).SetSourceSystem("cal").SetSourceRecordID("CAL-L").
+				SetSeverity(vocab.Serious).SetListType("MS_SERIOUS_ILLEGAL_DISHONEST").SetListedOn(today.AddDate(0, 0, -5)).
+				SetReason("r").SetBasis("总局令第44号").SetDecisionNo("CAL-L").Exec(sys); err != nil {
+				t.Fatal(err)
+			}
+			exec(`UPDATE prior_notices SET reply_deadline = ? WHERE notice_no = 'CAL-N'`, yesterday)
+			reached := func() bool {
+				return len(ids(`SELECT id FROM measure_applications WHERE person_id = ?`, notified)) > 0
+			}
 			// An evaluation that fell due yesterday.
 			due := entities[3]
 			exec(`UPDATE market_entities SET evaluation_due_on = ? WHERE id = ?`, yesterday, due)
@@ -108,10 +128,13 @@ func TestTheCalendarJobsRunFromTheServerAndTheCommand(t *testing.T) {
 				if len(ids(`SELECT id FROM market_entities WHERE id = ? AND evaluation_due_on = ?`, due, yesterday)) > 0 {
 					open = append(open, "the lapsed evaluation was not recomputed")
 				}
+				if !reached() {
+					open = append(open, "the listing does not reach the person whose notice's deadline passed")
+				}
 				return open
 			}
-			if open := resolved(); len(open) != 4 {
-				t.Fatalf("before the jobs, only %d of the 4 cases are open: %v", len(open), open)
+			if open := resolved(); len(open) != 5 {
+				t.Fatalf("before the jobs, only %d of the 5 cases are open: %v", len(open), open)
 			}
 			if how == "recompute --due" {
 				db.Close()
