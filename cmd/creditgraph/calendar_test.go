@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,5 +168,77 @@ func TestTheCalendarJobsRunFromTheServerAndTheCommand(t *testing.T) {
 				t.Errorf("after the server's first run: %v", fmt.Sprint(open))
 			}
 		})
+	}
+}
+
+// `creditgraph calendar load` replaces the years its file covers: a file with bad lines is
+// refused naming them, and --dry-run reports without storing; either way the calendar stays as
+// it was. A good file replaces its year — the provisional days go — and leaves the others.
+func TestCalendarLoadCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cg.db")
+	if err := run(ctx, []string{"seed", "--db", path, "--entities", "5"}, quiet()); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	target, err := storage.ParseTarget(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(ctx, target, storage.Options{Clock: vocab.SystemClock, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	calendar := func() string {
+		rows, err := db.SQL.Query(`SELECT day, working, name, provisional FROM holidays ORDER BY day`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var day, name string
+			var working, provisional bool
+			if err := rows.Scan(&day, &working, &name, &provisional); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %v %s %v", day[:10], working, name, provisional))
+		}
+		return fmt.Sprint(out)
+	}
+	seeded := calendar()
+	if !strings.Contains(seeded, "2027-01-01 false 元旦 true") || !strings.Contains(seeded, "2026-10-01") {
+		t.Fatalf("the seed's calendar: %s", seeded)
+	}
+	write := func(name, text string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	bad := write("bad.csv", "日期,类型,名称\n2027-01-01,休,元旦\n2027-01-04,班,元旦调休\n")
+	if err := run(ctx, []string{"calendar", "load", "--db", path, bad}, quiet()); err == nil ||
+		!strings.Contains(err.Error(), "line 3, type") || !strings.Contains(err.Error(), "nothing was stored") {
+		t.Errorf("a bad line: %v", err)
+	}
+	good := write("2027.csv", "日期,类型,名称\n2027-01-01,休,元旦\n2027-02-06,班,春节调休\n2027-02-08,休,春节\n")
+	if err := run(ctx, []string{"calendar", "load", "--db", path, "--dry-run", good}, quiet()); err != nil {
+		t.Errorf("dry run: %v", err)
+	}
+	if got := calendar(); got != seeded {
+		t.Errorf("a refused file or a dry run changed the calendar:\n%s\nwas\n%s", got, seeded)
+	}
+	if err := run(ctx, []string{"calendar", "load", "--db", path, good}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	got := calendar()
+	want := seeded[:strings.Index(seeded, " 2027-")] + " 2027-01-01 false 元旦 false 2027-02-06 true 春节调休 false 2027-02-08 false 春节 false]"
+	if got != want {
+		t.Errorf("after loading 2027:\n%s\nwant\n%s", got, want)
+	}
+	if err := run(ctx, []string{"calendar", "--db", path}, quiet()); err == nil || !strings.Contains(err.Error(), "subcommand") {
+		t.Errorf("calendar without load: %v", err)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -45,6 +46,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors/calendar"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
@@ -104,6 +106,8 @@ type config struct {
 	// import
 	kind, mode, report, severity string
 	fromRow                      int
+	// calendar load
+	dryRun bool
 }
 
 // envName finds the environment variable a flag's usage names, e.g. "(CREDITGRAPH_DB)".
@@ -184,6 +188,8 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 		fs.StringVar(&c.severity, "severity", "", "severity of rows without a 严重程度 column: MINOR, GENERAL or SERIOUS; empty refuses them")
 		fs.IntVar(&c.fromRow, "from-row", 0, "resume at this row of the file (the header is row 1); rows stored before are skipped anyway")
 		fs.IntVar(&c.batch, "batch", 500, "rows per transaction")
+	case "calendar load":
+		fs.BoolVar(&c.dryRun, "dry-run", false, "show what the file would change, the deadlines counted again among it, and store nothing")
 	case "recompute":
 		fs.BoolVar(&c.due, "due", false, "only entities whose evaluation lapsed (the daily job); default all (after a rule-set change)")
 	case "seed":
@@ -214,7 +220,7 @@ func check(cmd string, fs *flag.FlagSet, c *config) error {
 	if cmd == "token issue" && c.expires <= 0 && flagSet(fs, "expires") {
 		return fmt.Errorf("--expires must be a positive duration such as 720h, got %s; leave it out for a token that does not expire", c.expires)
 	}
-	if cmd == "policy check" || cmd == "import" {
+	if cmd == "policy check" || cmd == "import" || cmd == "calendar load" {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%s takes one file", cmd)
 		}
@@ -229,7 +235,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
-		if (cmd == "token" || cmd == "policy") && len(args) > 0 {
+		if (cmd == "token" || cmd == "policy" || cmd == "calendar") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			cmd, args = cmd+" "+args[0], args[1:]
 		}
 	}
@@ -240,8 +246,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	case "version":
 		fmt.Println(version())
 		return nil
-	case "serve", "migrate", "seed", "recompute", "import", "token issue", "token list", "token revoke", "policy check":
-	case "token", "policy":
+	case "serve", "migrate", "seed", "recompute", "import", "token issue", "token list", "token revoke", "policy check", "calendar load":
+	case "token", "policy", "calendar":
 		return fmt.Errorf("%s needs a subcommand (creditgraph help lists them)", cmd)
 	default:
 		return fmt.Errorf("unknown command %q (creditgraph help lists them)", cmd)
@@ -308,6 +314,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return err
 	case "import":
 		return importFile(ctx, db, cfg)
+	case "calendar load":
+		return loadCalendar(ctx, db, cfg)
 	case "recompute":
 		// The calendar's jobs, as the server runs them: what expired, the notices and roles
 		// that ended, the environmental scores, then the evaluations — lapsed ones (--due, the
@@ -372,6 +380,47 @@ func checkPolicy(path string) error {
 	}
 	fmt.Printf("%s: %d rules, valid\n", path, len(rules))
 	return nil
+}
+
+// loadCalendar replaces the years a calendar file covers and counts every stored deadline again
+// on the result, in one transaction; it prints what changed. With --dry-run it stores nothing.
+func loadCalendar(ctx context.Context, db *storage.DB, cfg config) error {
+	format, err := exchange.FormatOf(cfg.name)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(cfg.name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	days, err := calendar.Parse(f, format)
+	if err != nil {
+		return fmt.Errorf("%s: %w\nnothing was stored", cfg.name, err)
+	}
+	tx, err := db.Client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	rep, err := calendar.Replace(ctx, tx.Client(), days)
+	if err != nil {
+		return fmt.Errorf("%s: %w\nnothing was stored", cfg.name, err)
+	}
+	years := make([]string, len(rep.Years))
+	for i, y := range rep.Years {
+		years[i] = strconv.Itoa(y)
+	}
+	fmt.Printf("%s: %d days for %s, replacing %d stored; %d deadlines counted again changed\n",
+		cfg.name, rep.Days, strings.Join(years, ", "), rep.Replaced, len(rep.Changes))
+	for _, c := range rep.Changes {
+		fmt.Printf("  %s %d %s: %s → %s\n", c.Record, c.ID, c.Field, c.Was.Format(time.DateOnly), c.Now.Format(time.DateOnly))
+	}
+	if cfg.dryRun {
+		fmt.Println("dry run: nothing was stored")
+		return nil
+	}
+	return tx.Commit()
 }
 
 // importFile imports a department's file through the write engine, printing progress and the
@@ -714,6 +763,7 @@ var commands = []struct{ name, what string }{
 	{"token list", "list the tokens"},
 	{"token revoke", "revoke a token"},
 	{"policy check", "validate a Casbin policy file offline"},
+	{"calendar load", "replace years of the holiday calendar from the State Council's notice (CSV or XLSX: date,type,name) and count every working-day deadline again"},
 	{"version", "print the version"},
 	{"help", "print this help"},
 }

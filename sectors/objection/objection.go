@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/sectors/workdays"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -304,4 +305,55 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 			Summary: fmt.Sprintf("objection %d: %s", id, to)})
 	}
 	return c.Objection.Get(ctx, id)
+}
+
+// Recount counts every stored deadline of every objection again on cal, the calendar as it now
+// stands, and stores those that changed: dueOn from the day the stage that set it began (filed,
+// accepted, forwarded; stepLimit), forwardBy from the day the platform's check began, each with
+// the time limit in force that day, as Transition counted it. The days are the history's.
+func Recount(ctx context.Context, c *ent.Client, cal workdays.Calendar) ([]workflow.Change, error) {
+	ctx = authz.AsSystem(ctx)
+	objs, err := c.Objection.Query().Where(objection.Or(objection.DueOnNotNil(), objection.ForwardByNotNil())).
+		Order(ent.Asc(objection.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var changes []workflow.Change
+	for _, o := range objs {
+		var stage, platform *vocab.WorkflowStep // the latest step into a state that sets dueOn, into the platform's check
+		for i, h := range o.History {
+			if _, ok := stepLimit[State(h.To)]; ok {
+				stage = &o.History[i]
+			}
+			if State(h.To) == objection.StatePLATFORM_CHECK {
+				platform = &o.History[i]
+			}
+		}
+		upd := c.Objection.UpdateOneID(o.ID)
+		before := len(changes)
+		if o.DueOn != nil && stage != nil {
+			start := vocab.DateOf(stage.At)
+			if State(stage.To) == objection.StateSUBMITTED && o.FiledOn != nil {
+				start = *o.FiledOn
+			}
+			now, err := workflow.Recount(ctx, c, cal, "OBJECTION", stepLimit[State(stage.To)], start, *o.DueOn, "objection", o.ID, "dueOn", &changes)
+			if err != nil {
+				return nil, err
+			}
+			upd.SetDueOn(now)
+		}
+		if o.ForwardBy != nil && platform != nil {
+			now, err := workflow.Recount(ctx, c, cal, "OBJECTION", forwardLimit, vocab.DateOf(platform.At), *o.ForwardBy, "objection", o.ID, "forwardBy", &changes)
+			if err != nil {
+				return nil, err
+			}
+			upd.SetForwardBy(now)
+		}
+		if len(changes) > before {
+			if err := upd.Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return changes, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/sectors/workdays"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -259,7 +260,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		actor = v
 	}
 	if err := c.RepairTransition.Create().SetApplicationID(id).SetFromState(string(app.State)).SetToState(string(to)).
-		SetActor(actor.TokenName).SetActorRole(actor.Role).SetActorDepartment(actor.Department).SetReason(reason).Exec(ictx); err != nil {
+		SetActor(actor.TokenName).SetActorRole(actor.Role).SetActorDepartment(actor.Department).SetReason(reason).SetAt(env.Clock.Now()).Exec(ictx); err != nil {
 		return nil, err
 	}
 	switch to {
@@ -494,4 +495,70 @@ func Report(ctx context.Context, c *ent.Client, from, to time.Time) ([]*ReportRo
 		return strings.Compare(string(a.State), string(b.State))
 	})
 	return out, nil
+}
+
+// Recount counts every stored deadline of every repair application again on cal, the
+// calendar as it now stands, and stores those that changed: acceptBy from the day submitted,
+// decideBy from the day accepted, syncBy from the day approved (each with the time limit in
+// force that day, as Transition counted it), and dueOn, while it runs, as the latest of them.
+// The day a state was entered is its latest transition's, as Transition records it.
+func Recount(ctx context.Context, c *ent.Client, cal workdays.Calendar) ([]workflow.Change, error) {
+	ctx = authz.AsSystem(ctx)
+	apps, err := c.RepairApplication.Query().
+		Where(repairapplication.Or(repairapplication.AcceptByNotNil(), repairapplication.DecideByNotNil(), repairapplication.SyncByNotNil())).
+		WithTransitions().Order(ent.Asc(repairapplication.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var changes []workflow.Change
+	for _, a := range apps {
+		entered := map[string]time.Time{} // state → the day of its latest transition
+		for _, t := range a.Edges.Transitions {
+			if d := vocab.DateOf(t.At); d.After(entered[t.ToState]) || entered[t.ToState].IsZero() {
+				entered[t.ToState] = d
+			}
+		}
+		if a.SubmittedOn != nil {
+			entered[string(repairapplication.StateSUBMITTED)] = *a.SubmittedOn
+		}
+		upd := c.RepairApplication.UpdateOneID(a.ID)
+		before := len(changes)
+		var latest *time.Time
+		for _, d := range []struct {
+			by    *time.Time
+			state State
+			step  string
+			field string
+			set   func(time.Time) *ent.RepairApplicationUpdateOne
+		}{
+			{a.AcceptBy, repairapplication.StateSUBMITTED, "ACCEPT", "acceptBy", upd.SetAcceptBy},
+			{a.DecideBy, repairapplication.StateACCEPTED, "DECIDE", "decideBy", upd.SetDecideBy},
+			{a.SyncBy, repairapplication.StateAPPROVED, "SYNC", "syncBy", upd.SetSyncBy},
+		} {
+			if d.by == nil {
+				continue // not started
+			}
+			start, ok := entered[string(d.state)]
+			if !ok {
+				latest = nil // no record of the day it started: left as stored, and dueOn with it
+				continue
+			}
+			now, err := workflow.Recount(ctx, c, cal, "REPAIR", d.step, start, *d.by, "repair application", a.ID, d.field, &changes)
+			if err != nil {
+				return nil, err
+			}
+			d.set(now)
+			latest = &now
+		}
+		if a.DueOn != nil && latest != nil && !latest.Equal(*a.DueOn) {
+			changes = append(changes, workflow.Change{Record: "repair application", ID: a.ID, Field: "dueOn", Was: *a.DueOn, Now: *latest})
+			upd.SetDueOn(*latest)
+		}
+		if len(changes) > before {
+			if err := upd.Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return changes, nil
 }

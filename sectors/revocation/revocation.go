@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/sectors/workdays"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -89,4 +90,31 @@ func Withdraw(ctx context.Context, c *ent.Client, env workflow.Env, id int, w Wi
 		return nil, err
 	}
 	return c.AdministrativePenalty.Get(ctx, id)
+}
+
+// Recount counts every penalty's withdrawBy again on cal, the calendar as it now stands, from
+// the day its withdrawal took effect with the time limit in force that day, as Withdraw counted
+// it, and stores those that changed. The update is the deadline's alone: no record event, as
+// the record itself did not change.
+func Recount(ctx context.Context, c *ent.Client, cal workdays.Calendar) ([]workflow.Change, error) {
+	ctx = authz.AsSystem(ctx)
+	ps, err := c.AdministrativePenalty.Query().Where(administrativepenalty.WithdrawByNotNil(), administrativepenalty.WithdrawalEffectiveOnNotNil()).
+		Order(ent.Asc(administrativepenalty.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var changes []workflow.Change
+	for _, p := range ps {
+		before := len(changes)
+		now, err := workflow.Recount(ctx, c, cal, "PENALTY", "WITHDRAW", *p.WithdrawalEffectiveOn, *p.WithdrawBy, "penalty", p.ID, "withdrawBy", &changes)
+		if err != nil {
+			return nil, err
+		}
+		if len(changes) > before {
+			if err := c.AdministrativePenalty.Update().Where(administrativepenalty.ID(p.ID)).SetWithdrawBy(now).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return changes, nil
 }

@@ -51,11 +51,11 @@ func CalendarWarnings(ctx context.Context, c *ent.Client, today time.Time) ([]st
 	last, err := c.Holiday.Query().Order(ent.Desc(holiday.FieldDay)).First(ctx)
 	switch {
 	case ent.IsNotFound(err):
-		return []string{"the official holiday calendar is empty: working days count weekends only; load the State Council's notice"}, nil
+		return []string{"the official holiday calendar is empty: working days count weekends only; load the State Council's notice (creditgraph calendar load FILE)"}, nil
 	case err != nil:
 		return nil, err
 	case last.Day.Before(until):
-		out = append(out, fmt.Sprintf("the official holiday calendar ends on %s, within %d days: load the State Council's notice for the next year",
+		out = append(out, fmt.Sprintf("the official holiday calendar ends on %s, within %d days: load the State Council's notice for the next year (creditgraph calendar load FILE)",
 			last.Day.Format(time.DateOnly), int(Horizon.Hours()/24)))
 	}
 	provisional, err := c.Holiday.Query().Where(holiday.Provisional(true), holiday.DayGTE(today), holiday.DayLTE(until)).
@@ -68,8 +68,33 @@ func CalendarWarnings(ctx context.Context, c *ent.Client, today time.Time) ([]st
 		for i, h := range provisional {
 			days[i] = h.Day.Format(time.DateOnly) + " " + h.Name
 		}
-		out = append(out, fmt.Sprintf("%d provisional calendar days within %d days, to confirm against the State Council's notice: %s",
+		out = append(out, fmt.Sprintf("%d provisional calendar days within %d days, to confirm against the State Council's notice and load it (creditgraph calendar load FILE): %s",
 			len(days), int(Horizon.Hours()/24), strings.Join(days, ", ")))
 	}
 	return out, nil
+}
+
+// Change is a stored deadline counted again on the calendar as it now stands: the record, the
+// field (as the API names it) and its value before and after.
+type Change struct {
+	Record   string // "repair application", "objection", "penalty"
+	ID       int
+	Field    string
+	Was, Now time.Time
+}
+
+// Recount counts a deadline again: the last day of the time limit of procedure's step in
+// force on start, counted on cal from start. It records a Change when the stored value was
+// differs, and returns the value to store.
+func Recount(ctx context.Context, c *ent.Client, cal workdays.Calendar, procedure, step string, start time.Time, was time.Time,
+	record string, id int, field string, changes *[]Change) (time.Time, error) {
+	n, err := Limit(ctx, c, procedure, step, start)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := cal.Add(start, n)
+	if !now.Equal(was) {
+		*changes = append(*changes, Change{Record: record, ID: id, Field: field, Was: was, Now: now})
+	}
+	return now, nil
 }
