@@ -83,6 +83,8 @@ type AdministrativePenalty struct {
 	PenaltyContent string `json:"penalty_content,omitempty"`
 	// 罚款金额, 10,000 CNY (CF_NR_FK).
 	FineAmount *decimal.Decimal `json:"fine_amount,omitempty"`
+	// The fine was set by the aggravated principle of the discretion benchmark (依照行政处罚裁量基准按照从重处罚原则处以罚款): SAMR Order 44 art. 2 counts it a heavier penalty (较重行政处罚). Only with the FINE category.
+	AggravatedFine bool `json:"aggravated_fine,omitempty"`
 	// 没收违法所得、没收非法财物的金额, 10,000 CNY (CF_NR_WFFF).
 	ConfiscatedAmount *decimal.Decimal `json:"confiscated_amount,omitempty"`
 	// 暂扣或吊销证照名称及编号 (CF_NR_ZKDX).
@@ -215,7 +217,7 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
 		case administrativepenalty.FieldPenaltyCategories:
 			values[i] = new([]byte)
-		case administrativepenalty.FieldUnderObjection, administrativepenalty.FieldEpidemicRelated, administrativepenalty.FieldSme, administrativepenalty.FieldRepairable:
+		case administrativepenalty.FieldUnderObjection, administrativepenalty.FieldEpidemicRelated, administrativepenalty.FieldSme, administrativepenalty.FieldAggravatedFine, administrativepenalty.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case administrativepenalty.FieldID, administrativepenalty.FieldDepartmentID, administrativepenalty.FieldEntityID, administrativepenalty.FieldPersonID:
 			values[i] = new(sql.NullInt64)
@@ -426,6 +428,12 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 			} else if value.Valid {
 				_m.FineAmount = new(decimal.Decimal)
 				*_m.FineAmount = *value.S.(*decimal.Decimal)
+			}
+		case administrativepenalty.FieldAggravatedFine:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field aggravated_fine", values[i])
+			} else if value.Valid {
+				_m.AggravatedFine = value.Bool
 			}
 		case administrativepenalty.FieldConfiscatedAmount:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -722,6 +730,9 @@ func (_m *AdministrativePenalty) String() string {
 		builder.WriteString("fine_amount=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("aggravated_fine=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AggravatedFine))
 	builder.WriteString(", ")
 	if v := _m.ConfiscatedAmount; v != nil {
 		builder.WriteString("confiscated_amount=")

@@ -345,6 +345,20 @@ func (_c *AdministrativePenaltyCreate) SetNillableFineAmount(v *decimal.Decimal)
 	return _c
 }
 
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (_c *AdministrativePenaltyCreate) SetAggravatedFine(v bool) *AdministrativePenaltyCreate {
+	_c.mutation.SetAggravatedFine(v)
+	return _c
+}
+
+// SetNillableAggravatedFine sets the "aggravated_fine" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableAggravatedFine(v *bool) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetAggravatedFine(*v)
+	}
+	return _c
+}
+
 // SetConfiscatedAmount sets the "confiscated_amount" field.
 func (_c *AdministrativePenaltyCreate) SetConfiscatedAmount(v decimal.Decimal) *AdministrativePenaltyCreate {
 	_c.mutation.SetConfiscatedAmount(v)
@@ -725,6 +739,10 @@ func (_c *AdministrativePenaltyCreate) defaults() error {
 		v := administrativepenalty.DefaultSme
 		_c.mutation.SetSme(v)
 	}
+	if _, ok := _c.mutation.AggravatedFine(); !ok {
+		v := administrativepenalty.DefaultAggravatedFine
+		_c.mutation.SetAggravatedFine(v)
+	}
 	if _, ok := _c.mutation.Procedure(); !ok {
 		v := administrativepenalty.DefaultProcedure
 		_c.mutation.SetProcedure(v)
@@ -894,6 +912,9 @@ func (_c *AdministrativePenaltyCreate) check() error {
 		if err := administrativepenalty.PenaltyContentValidator(v); err != nil {
 			return &ValidationError{Name: "penalty_content", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.penalty_content": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.AggravatedFine(); !ok {
+		return &ValidationError{Name: "aggravated_fine", err: errors.New(`ent: missing required field "AdministrativePenalty.aggravated_fine"`)}
 	}
 	if v, ok := _c.mutation.SuspendedOrRevokedLicence(); ok {
 		if err := administrativepenalty.SuspendedOrRevokedLicenceValidator(v); err != nil {
@@ -1108,6 +1129,10 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 	if value, ok := _c.mutation.FineAmount(); ok {
 		_spec.SetField(administrativepenalty.FieldFineAmount, field.TypeOther, value)
 		_node.FineAmount = &value
+	}
+	if value, ok := _c.mutation.AggravatedFine(); ok {
+		_spec.SetField(administrativepenalty.FieldAggravatedFine, field.TypeBool, value)
+		_node.AggravatedFine = value
 	}
 	if value, ok := _c.mutation.ConfiscatedAmount(); ok {
 		_spec.SetField(administrativepenalty.FieldConfiscatedAmount, field.TypeOther, value)
@@ -1659,6 +1684,18 @@ func (u *AdministrativePenaltyUpsert) UpdateFineAmount() *AdministrativePenaltyU
 // ClearFineAmount clears the value of the "fine_amount" field.
 func (u *AdministrativePenaltyUpsert) ClearFineAmount() *AdministrativePenaltyUpsert {
 	u.SetNull(administrativepenalty.FieldFineAmount)
+	return u
+}
+
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (u *AdministrativePenaltyUpsert) SetAggravatedFine(v bool) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldAggravatedFine, v)
+	return u
+}
+
+// UpdateAggravatedFine sets the "aggravated_fine" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateAggravatedFine() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldAggravatedFine)
 	return u
 }
 
@@ -2461,6 +2498,20 @@ func (u *AdministrativePenaltyUpsertOne) UpdateFineAmount() *AdministrativePenal
 func (u *AdministrativePenaltyUpsertOne) ClearFineAmount() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearFineAmount()
+	})
+}
+
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (u *AdministrativePenaltyUpsertOne) SetAggravatedFine(v bool) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetAggravatedFine(v)
+	})
+}
+
+// UpdateAggravatedFine sets the "aggravated_fine" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateAggravatedFine() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateAggravatedFine()
 	})
 }
 
@@ -3488,6 +3539,20 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateFineAmount() *AdministrativePena
 func (u *AdministrativePenaltyUpsertBulk) ClearFineAmount() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearFineAmount()
+	})
+}
+
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (u *AdministrativePenaltyUpsertBulk) SetAggravatedFine(v bool) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetAggravatedFine(v)
+	})
+}
+
+// UpdateAggravatedFine sets the "aggravated_fine" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateAggravatedFine() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateAggravatedFine()
 	})
 }
 

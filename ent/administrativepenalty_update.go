@@ -400,6 +400,20 @@ func (_u *AdministrativePenaltyUpdate) ClearFineAmount() *AdministrativePenaltyU
 	return _u
 }
 
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (_u *AdministrativePenaltyUpdate) SetAggravatedFine(v bool) *AdministrativePenaltyUpdate {
+	_u.mutation.SetAggravatedFine(v)
+	return _u
+}
+
+// SetNillableAggravatedFine sets the "aggravated_fine" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableAggravatedFine(v *bool) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetAggravatedFine(*v)
+	}
+	return _u
+}
+
 // SetConfiscatedAmount sets the "confiscated_amount" field.
 func (_u *AdministrativePenaltyUpdate) SetConfiscatedAmount(v decimal.Decimal) *AdministrativePenaltyUpdate {
 	_u.mutation.SetConfiscatedAmount(v)
@@ -1194,6 +1208,9 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	if _u.mutation.FineAmountCleared() {
 		_spec.ClearField(administrativepenalty.FieldFineAmount, field.TypeOther)
 	}
+	if value, ok := _u.mutation.AggravatedFine(); ok {
+		_spec.SetField(administrativepenalty.FieldAggravatedFine, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.ConfiscatedAmount(); ok {
 		_spec.SetField(administrativepenalty.FieldConfiscatedAmount, field.TypeOther, value)
 	}
@@ -1780,6 +1797,20 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillableFineAmount(v *decimal.Decim
 // ClearFineAmount clears the value of the "fine_amount" field.
 func (_u *AdministrativePenaltyUpdateOne) ClearFineAmount() *AdministrativePenaltyUpdateOne {
 	_u.mutation.ClearFineAmount()
+	return _u
+}
+
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (_u *AdministrativePenaltyUpdateOne) SetAggravatedFine(v bool) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetAggravatedFine(v)
+	return _u
+}
+
+// SetNillableAggravatedFine sets the "aggravated_fine" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableAggravatedFine(v *bool) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetAggravatedFine(*v)
+	}
 	return _u
 }
 
@@ -2606,6 +2637,9 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.FineAmountCleared() {
 		_spec.ClearField(administrativepenalty.FieldFineAmount, field.TypeOther)
+	}
+	if value, ok := _u.mutation.AggravatedFine(); ok {
+		_spec.SetField(administrativepenalty.FieldAggravatedFine, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.ConfiscatedAmount(); ok {
 		_spec.SetField(administrativepenalty.FieldConfiscatedAmount, field.TypeOther, value)

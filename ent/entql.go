@@ -158,6 +158,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldPenaltyCategories:         {Type: field.TypeJSON, Column: administrativepenalty.FieldPenaltyCategories},
 			administrativepenalty.FieldPenaltyContent:            {Type: field.TypeString, Column: administrativepenalty.FieldPenaltyContent},
 			administrativepenalty.FieldFineAmount:                {Type: field.TypeOther, Column: administrativepenalty.FieldFineAmount},
+			administrativepenalty.FieldAggravatedFine:            {Type: field.TypeBool, Column: administrativepenalty.FieldAggravatedFine},
 			administrativepenalty.FieldConfiscatedAmount:         {Type: field.TypeOther, Column: administrativepenalty.FieldConfiscatedAmount},
 			administrativepenalty.FieldSuspendedOrRevokedLicence: {Type: field.TypeString, Column: administrativepenalty.FieldSuspendedOrRevokedLicence},
 			administrativepenalty.FieldDomain:                    {Type: field.TypeEnum, Column: administrativepenalty.FieldDomain},
@@ -2700,6 +2701,11 @@ func (f *AdministrativePenaltyFilter) WherePenaltyContent(p entql.StringP) {
 // WhereFineAmount applies the entql other predicate on the fine_amount field.
 func (f *AdministrativePenaltyFilter) WhereFineAmount(p entql.OtherP) {
 	f.Where(p.Field(administrativepenalty.FieldFineAmount))
+}
+
+// WhereAggravatedFine applies the entql bool predicate on the aggravated_fine field.
+func (f *AdministrativePenaltyFilter) WhereAggravatedFine(p entql.BoolP) {
+	f.Where(p.Field(administrativepenalty.FieldAggravatedFine))
 }
 
 // WhereConfiscatedAmount applies the entql other predicate on the confiscated_amount field.

@@ -540,6 +540,11 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldFineAmount)
 				fieldSeen[administrativepenalty.FieldFineAmount] = struct{}{}
 			}
+		case "aggravatedFine":
+			if _, ok := fieldSeen[administrativepenalty.FieldAggravatedFine]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldAggravatedFine)
+				fieldSeen[administrativepenalty.FieldAggravatedFine] = struct{}{}
+			}
 		case "confiscatedAmount":
 			if _, ok := fieldSeen[administrativepenalty.FieldConfiscatedAmount]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldConfiscatedAmount)

@@ -209,6 +209,7 @@ type CreateAdministrativePenaltyInput struct {
 	PenaltyCategories         []vocab.PenaltyCategory
 	PenaltyContent            string
 	FineAmount                *decimal.Decimal
+	AggravatedFine            *bool
 	ConfiscatedAmount         *decimal.Decimal
 	SuspendedOrRevokedLicence *string
 	Domain                    *administrativepenalty.Domain
@@ -270,6 +271,9 @@ func (i *CreateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	m.SetPenaltyContent(i.PenaltyContent)
 	if v := i.FineAmount; v != nil {
 		m.SetFineAmount(*v)
+	}
+	if v := i.AggravatedFine; v != nil {
+		m.SetAggravatedFine(*v)
 	}
 	if v := i.ConfiscatedAmount; v != nil {
 		m.SetConfiscatedAmount(*v)
@@ -341,6 +345,7 @@ type UpdateAdministrativePenaltyInput struct {
 	PenaltyContent                 *string
 	ClearFineAmount                bool
 	FineAmount                     *decimal.Decimal
+	AggravatedFine                 *bool
 	ClearConfiscatedAmount         bool
 	ConfiscatedAmount              *decimal.Decimal
 	ClearSuspendedOrRevokedLicence bool
@@ -443,6 +448,9 @@ func (i *UpdateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	}
 	if v := i.FineAmount; v != nil {
 		m.SetFineAmount(*v)
+	}
+	if v := i.AggravatedFine; v != nil {
+		m.SetAggravatedFine(*v)
 	}
 	if i.ClearConfiscatedAmount {
 		m.ClearConfiscatedAmount()

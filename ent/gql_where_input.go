@@ -1436,6 +1436,10 @@ type AdministrativePenaltyWhereInput struct {
 	PenaltyContentEqualFold    *string  `json:"penaltyContentEqualFold,omitempty"`
 	PenaltyContentContainsFold *string  `json:"penaltyContentContainsFold,omitempty"`
 
+	// "aggravated_fine" field predicates.
+	AggravatedFine    *bool `json:"aggravatedFine,omitempty"`
+	AggravatedFineNEQ *bool `json:"aggravatedFineNEQ,omitempty"`
+
 	// "suspended_or_revoked_licence" field predicates.
 	SuspendedOrRevokedLicence             *string  `json:"suspendedOrRevokedLicence,omitempty"`
 	SuspendedOrRevokedLicenceNEQ          *string  `json:"suspendedOrRevokedLicenceNEQ,omitempty"`
@@ -2531,6 +2535,12 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.PenaltyContentContainsFold != nil {
 		predicates = append(predicates, administrativepenalty.PenaltyContentContainsFold(*i.PenaltyContentContainsFold))
+	}
+	if i.AggravatedFine != nil {
+		predicates = append(predicates, administrativepenalty.AggravatedFineEQ(*i.AggravatedFine))
+	}
+	if i.AggravatedFineNEQ != nil {
+		predicates = append(predicates, administrativepenalty.AggravatedFineNEQ(*i.AggravatedFineNEQ))
 	}
 	if i.SuspendedOrRevokedLicence != nil {
 		predicates = append(predicates, administrativepenalty.SuspendedOrRevokedLicenceEQ(*i.SuspendedOrRevokedLicence))

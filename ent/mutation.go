@@ -3173,6 +3173,7 @@ type AdministrativePenaltyMutation struct {
 	appendpenalty_categories     []vocab.PenaltyCategory
 	penalty_content              *string
 	fine_amount                  *decimal.Decimal
+	aggravated_fine              *bool
 	confiscated_amount           *decimal.Decimal
 	suspended_or_revoked_licence *string
 	domain                       *administrativepenalty.Domain
@@ -4549,6 +4550,42 @@ func (m *AdministrativePenaltyMutation) ResetFineAmount() {
 	delete(m.clearedFields, administrativepenalty.FieldFineAmount)
 }
 
+// SetAggravatedFine sets the "aggravated_fine" field.
+func (m *AdministrativePenaltyMutation) SetAggravatedFine(b bool) {
+	m.aggravated_fine = &b
+}
+
+// AggravatedFine returns the value of the "aggravated_fine" field in the mutation.
+func (m *AdministrativePenaltyMutation) AggravatedFine() (r bool, exists bool) {
+	v := m.aggravated_fine
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAggravatedFine returns the old "aggravated_fine" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldAggravatedFine(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAggravatedFine is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAggravatedFine requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAggravatedFine: %w", err)
+	}
+	return oldValue.AggravatedFine, nil
+}
+
+// ResetAggravatedFine resets all changes to the "aggravated_fine" field.
+func (m *AdministrativePenaltyMutation) ResetAggravatedFine() {
+	m.aggravated_fine = nil
+}
+
 // SetConfiscatedAmount sets the "confiscated_amount" field.
 func (m *AdministrativePenaltyMutation) SetConfiscatedAmount(d decimal.Decimal) {
 	m.confiscated_amount = &d
@@ -5759,7 +5796,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 52)
+	fields := make([]string, 0, 53)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -5849,6 +5886,9 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	}
 	if m.fine_amount != nil {
 		fields = append(fields, administrativepenalty.FieldFineAmount)
+	}
+	if m.aggravated_fine != nil {
+		fields = append(fields, administrativepenalty.FieldAggravatedFine)
 	}
 	if m.confiscated_amount != nil {
 		fields = append(fields, administrativepenalty.FieldConfiscatedAmount)
@@ -5984,6 +6024,8 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.PenaltyContent()
 	case administrativepenalty.FieldFineAmount:
 		return m.FineAmount()
+	case administrativepenalty.FieldAggravatedFine:
+		return m.AggravatedFine()
 	case administrativepenalty.FieldConfiscatedAmount:
 		return m.ConfiscatedAmount()
 	case administrativepenalty.FieldSuspendedOrRevokedLicence:
@@ -6097,6 +6139,8 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldPenaltyContent(ctx)
 	case administrativepenalty.FieldFineAmount:
 		return m.OldFineAmount(ctx)
+	case administrativepenalty.FieldAggravatedFine:
+		return m.OldAggravatedFine(ctx)
 	case administrativepenalty.FieldConfiscatedAmount:
 		return m.OldConfiscatedAmount(ctx)
 	case administrativepenalty.FieldSuspendedOrRevokedLicence:
@@ -6359,6 +6403,13 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFineAmount(v)
+		return nil
+	case administrativepenalty.FieldAggravatedFine:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAggravatedFine(v)
 		return nil
 	case administrativepenalty.FieldConfiscatedAmount:
 		v, ok := value.(decimal.Decimal)
@@ -6814,6 +6865,9 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldFineAmount:
 		m.ResetFineAmount()
+		return nil
+	case administrativepenalty.FieldAggravatedFine:
+		m.ResetAggravatedFine()
 		return nil
 	case administrativepenalty.FieldConfiscatedAmount:
 		m.ResetConfiscatedAmount()

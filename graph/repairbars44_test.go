@@ -18,9 +18,10 @@ import (
 // Early removal from SAMR's serious list needs, besides the year on the list, that market
 // supervision has imposed no heavier penalty (较重行政处罚) on the subject since the listing
 // (Order 44 art. 20; domain.md §5.1 item 4) — a REPAIR_BARS row for the list, naming the
-// heavier categories. The cases: a serious listing, then a market penalty of each category
-// after it; a heavier one on the listing day, before it, by labour, withdrawn, of another
-// entity, or with a lighter category beside it; an abnormal-operations listing (no such bar)
+// heavier categories and the fine set by the aggravated principle (art. 2). The cases: a
+// serious listing, then a market penalty of each category after it; an aggravated fine after
+// it; a heavier one on the listing day, before it, by labour, withdrawn, of another entity, or
+// with a lighter category beside it; an abnormal-operations listing (no such bar)
 // with a heavier penalty after it. A version of the bars from tomorrow that counts fines too
 // must not apply yet. Each application is submitted, and another is carried to approval before
 // the penalty arrives and then executed; both are compared with an oracle that reads the bars
@@ -40,18 +41,19 @@ func TestEarlyRemovalFromTheSeriousListNeedsNoHeavierPenaltySince(t *testing.T) 
 			AND id NOT IN (SELECT entity_id FROM administrative_penalties WHERE entity_id IS NOT NULL) AND legal_representative_id IS NOT NULL ORDER BY id`)
 		listed := day(-400)
 		n := 0
-		penalty := func(dep, token, entity string, decided time.Time, cats ...string) string {
+		penalty := func(dep, token, entity string, decided time.Time, aggravated bool, cats ...string) string {
 			n++
 			uscc := sqlStrings(t, env, `SELECT uscc FROM market_entities WHERE id = ?`, atoi(t, entity))[0]
 			in := penaltyInput(env, dep, fmt.Sprintf("RB44-%d", n))
 			m := in["in"].(map[string]any)
 			m["entityID"], m["counterpartyUscc"], m["decisionDate"], m["penaltyCategories"] = entity, uscc, decided.Format(time.DateOnly), cats
+			m["aggravatedFine"] = aggravated
 			var out struct{ CreateAdministrativePenalty struct{ ID string } }
 			env.as(token).mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`, in, &out)
 			return out.CreateAdministrativePenalty.ID
 		}
 		market := func(e string, on time.Time, cats ...string) string {
-			return penalty("market-320500", "demo-market-clerk", e, on, cats...)
+			return penalty("market-320500", "demo-market-clerk", e, on, false, cats...)
 		}
 		type scenario struct {
 			list, name string
@@ -63,10 +65,19 @@ func TestEarlyRemovalFromTheSeriousListNeedsNoHeavierPenaltySince(t *testing.T) 
 		}
 		cases = append(cases,
 			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "none", func(string, string) {}},
+			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "aggravated fine since", func(e, _ string) {
+				penalty("market-320500", "demo-market-clerk", e, day(-100), true, "WARNING", "FINE")
+			}},
+			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "aggravated fine on the listing day", func(e, _ string) {
+				penalty("market-320500", "demo-market-clerk", e, listed, true, "FINE")
+			}},
+			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "aggravated fine by labour", func(e, _ string) {
+				penalty("labour-320000", "demo-labour-clerk", e, day(-100), true, "FINE")
+			}},
 			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "heavier on the listing day", func(e, _ string) { market(e, listed, "REVOKE_LICENCE") }},
 			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "heavier before", func(e, _ string) { market(e, day(-500), "REVOKE_LICENCE") }},
 			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "heavier by labour", func(e, _ string) {
-				penalty("labour-320000", "demo-labour-clerk", e, day(-100), "REVOKE_LICENCE")
+				penalty("labour-320000", "demo-labour-clerk", e, day(-100), false, "REVOKE_LICENCE")
 			}},
 			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "heavier of another", func(_, nb string) { market(nb, day(-100), "REVOKE_LICENCE") }},
 			scenario{"MS_SERIOUS_ILLEGAL_DISHONEST", "warning and heavier", func(e, _ string) { market(e, day(-100), "WARNING", "ORDER_SUSPEND") }},
@@ -154,6 +165,7 @@ func heavierOracle(t *testing.T, env *testEnv, id string, today time.Time) (stri
 	var bars struct {
 		Bars []struct {
 			ListTypes, HeavierPenaltyAgain []string
+			AggravatedFineAgain            bool
 		}
 	}
 	if err := json.Unmarshal(params, &bars); err != nil {
@@ -171,11 +183,14 @@ func heavierOracle(t *testing.T, env *testEnv, id string, today time.Time) (stri
 			continue
 		}
 		why = "clear"
-		for _, cats := range sqlStrings(t, env, `SELECT penalty_categories FROM administrative_penalties WHERE entity_id = ? AND sector = ?
-			AND status <> 'WITHDRAWN' AND SUBSTR(decision_date, 1, 10) > ?`, entity, sector, listed) {
+		for _, row := range sqlStrings(t, env, `SELECT CONCAT(CASE WHEN aggravated_fine THEN 'A' ELSE '-' END, penalty_categories) FROM administrative_penalties
+			WHERE entity_id = ? AND sector = ? AND status <> 'WITHDRAWN' AND SUBSTR(decision_date, 1, 10) > ?`, entity, sector, listed) {
 			var cs []string
-			if err := json.Unmarshal([]byte(cats), &cs); err != nil {
+			if err := json.Unmarshal([]byte(row[1:]), &cs); err != nil {
 				t.Fatal(err)
+			}
+			if b.AggravatedFineAgain && row[0] == 'A' && slices.Contains(cs, "FINE") {
+				return "CONFLICT", "heavier penalty since"
 			}
 			for _, c := range cs {
 				if slices.Contains(b.HeavierPenaltyAgain, c) {
@@ -185,4 +200,36 @@ func heavierOracle(t *testing.T, env *testEnv, id string, today time.Time) (stri
 		}
 	}
 	return "ok", why
+}
+
+// aggravatedFine records a fine set by the aggravated principle, so it needs the FINE
+// category: a create without it, and an update that drops FINE from an aggravated fine or marks
+// a penalty without one, are refused naming aggravatedFine, and nothing is written.
+func TestAnAggravatedFineIsAFine(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		clerk := env.as("demo-market-clerk")
+		in := penaltyInput(env, "market-320500", "AGG-1")
+		in["in"].(map[string]any)["aggravatedFine"], in["in"].(map[string]any)["penaltyCategories"] = true, []string{"WARNING"}
+		clerk.wantError(createPenaltyQ, in, "BAD_USER_INPUT", "aggravatedFine")
+		if n := env.count("administrative_penalties", "source_record_id = 'AGG-1'"); n != 0 {
+			t.Fatal("the refused penalty was stored")
+		}
+		in["in"].(map[string]any)["penaltyCategories"] = []string{"WARNING", "FINE"}
+		var fine, warning struct{ CreateAdministrativePenalty struct{ ID string } }
+		clerk.mustData(createPenaltyQ, in, &fine)
+		w := penaltyInput(env, "market-320500", "AGG-2")
+		w["in"].(map[string]any)["penaltyCategories"] = []string{"WARNING"}
+		clerk.mustData(createPenaltyQ, w, &warning)
+		const update = `mutation($id: ID!, $in: UpdateAdministrativePenaltyInput!) { updateAdministrativePenalty(id: $id, input: $in) { id } }`
+		clerk.wantError(update, map[string]any{"id": fine.CreateAdministrativePenalty.ID, "in": map[string]any{"penaltyCategories": []string{"WARNING"}}},
+			"BAD_USER_INPUT", "aggravatedFine")
+		clerk.wantError(update, map[string]any{"id": warning.CreateAdministrativePenalty.ID, "in": map[string]any{"aggravatedFine": true}},
+			"BAD_USER_INPUT", "aggravatedFine")
+		got := sqlStrings(t, env, `SELECT CONCAT(source_record_id, ':', CASE WHEN aggravated_fine THEN 'A' ELSE '-' END, penalty_categories)
+			FROM administrative_penalties WHERE source_record_id LIKE 'AGG-%' ORDER BY source_record_id`)
+		if want := []string{`AGG-1:A["WARNING","FINE"]`, `AGG-2:-["WARNING"]`}; !slices.Equal(got, want) {
+			t.Errorf("after the refused updates: %v, want %v", got, want)
+		}
+	})
 }

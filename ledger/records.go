@@ -221,7 +221,7 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	// stored values standing in for those an update leaves — so that no update makes a penalty
 	// a create refuses.
 	touched := m.Op().Is(ent.OpCreate)
-	for _, f := range []string{"counterparty_category", "counterparty_uscc", "registration_no", "penalty_categories", "fine_amount", "entity_id", "person_id"} {
+	for _, f := range []string{"counterparty_category", "counterparty_uscc", "registration_no", "penalty_categories", "fine_amount", "aggravated_fine", "entity_id", "person_id"} {
 		_, set := m.Field(f)
 		touched = touched || set || m.FieldCleared(f)
 	}
@@ -253,6 +253,9 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	}
 	if seen[vocab.Fine] && !f.fine {
 		return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
+	}
+	if f.aggravated && !seen[vocab.Fine] {
+		return derrors.Field("aggravatedFine", "is for a fine set by the aggravated principle; the penalty categories include no FINE")
 	}
 	return e.penaltyFields(ctx, m)
 }
@@ -326,6 +329,7 @@ type dependent struct {
 	category, uscc, regNo string
 	cats                  []vocab.PenaltyCategory
 	fine                  bool // a fine amount is given
+	aggravated            bool // the fine was set by the aggravated principle (从重)
 }
 
 // penaltyAfter is the penalty's dependent fields once m is applied: what m sets (or clears, or
@@ -349,7 +353,10 @@ func penaltyAfter(ctx context.Context, m *gen.AdministrativePenaltyMutation) (de
 	if more, ok := m.AppendedPenaltyCategories(); ok {
 		f.cats = append(slices.Clone(f.cats), more...)
 	}
-	_, f.fine, err = after[decimal.Decimal](ctx, m, administrativepenalty.FieldFineAmount)
+	if _, f.fine, err = after[decimal.Decimal](ctx, m, administrativepenalty.FieldFineAmount); err != nil {
+		return f, err
+	}
+	f.aggravated, _, err = after[bool](ctx, m, administrativepenalty.FieldAggravatedFine)
 	return f, err
 }
 

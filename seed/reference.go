@@ -388,20 +388,26 @@ var scaleRuleRows = []struct {
 // heavier penalty (较重行政处罚) from market supervision since the listing. Which categories are
 // heavier is Order 44 art. 2 as we read it [R]: lowering a qualification, revoking a licence or
 // business licence, restricting business, ordering a suspension or closure, restricting
-// employment. Its first item, a fine set at the aggravated end of the discretion benchmark
-// (从重处罚), is not recorded on a penalty and so cannot bar here.
-var repairBars = vocab.ScaleParams{Bars: []vocab.RepairBar{
-	{RuleSets: []string{"SAMR-ORDER-45"}, Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true,
-		Basis: "《市场监督管理行政处罚信息公示规定》（总局令第45号）第十四条：未因同一类违法行为再次受到市场监督管理部门行政处罚，未在经营异常名录和严重违法失信名单中"},
-	{ListTypes: []string{"MS_SERIOUS_ILLEGAL_DISHONEST"}, HeavierPenaltyAgain: []vocab.PenaltyCategory{vocab.LowerQualification, vocab.RevokeLicence,
-		vocab.RestrictBusiness, vocab.OrderSuspend, vocab.OrderClose, vocab.RestrictEmployment},
-		Basis: "《市场监督管理严重违法失信名单管理办法》（总局令第44号）第二十条：未再受到市场监督管理部门较重行政处罚；较重行政处罚见第二条 [R]"},
-}}
+// employment — and its first item, a fine set by the aggravated principle of the discretion
+// benchmark (依照行政处罚裁量基准按照从重处罚原则处以罚款), recorded as a penalty's aggravatedFine.
+var repairBars = vocab.ScaleParams{Bars: []vocab.RepairBar{order45Bar, order44Bar(true)}}
+
+// order45Bar is Order 45 art. 14's bar, unchanged since first loaded.
+var order45Bar = vocab.RepairBar{RuleSets: []string{"SAMR-ORDER-45"}, Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true,
+	Basis: "《市场监督管理行政处罚信息公示规定》（总局令第45号）第十四条：未因同一类违法行为再次受到市场监督管理部门行政处罚，未在经营异常名录和严重违法失信名单中"}
+
+// order44Bar is Order 44 art. 20's bar, with the aggravated fine (now) or without (as first
+// loaded, before a penalty recorded it).
+func order44Bar(aggravatedFine bool) vocab.RepairBar {
+	return vocab.RepairBar{ListTypes: []string{"MS_SERIOUS_ILLEGAL_DISHONEST"}, HeavierPenaltyAgain: []vocab.PenaltyCategory{vocab.LowerQualification, vocab.RevokeLicence,
+		vocab.RestrictBusiness, vocab.OrderSuspend, vocab.OrderClose, vocab.RestrictEmployment}, AggravatedFineAgain: aggravatedFine,
+		Basis: "《市场监督管理严重违法失信名单管理办法》（总局令第44号）第二十条：未再受到市场监督管理部门较重行政处罚；较重行政处罚见第二条 [R]"}
+}
 
 // scaleVersionsBefore are versions as earlier reference data loaded them, by scale and first
 // day: a database still holding one unchanged gets the version as the reference data have it
-// now on the next start (REPAIR_BARS before Order 44's bar). A version the office changed or
-// entered itself is never touched.
+// now on the next start (REPAIR_BARS before Order 44's bar, and before the aggravated fine). A
+// version the office changed or entered itself is never touched.
 var scaleVersionsBefore = []struct {
 	scale  vocab.Scale
 	from   string
@@ -409,6 +415,7 @@ var scaleVersionsBefore = []struct {
 }{
 	{vocab.ScaleRepairBars, "2021-09-01", vocab.ScaleParams{Bars: []vocab.RepairBar{{RuleSets: []string{"SAMR-ORDER-45"},
 		Lists: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST"}, SameViolationAgain: true}}}},
+	{vocab.ScaleRepairBars, "2021-09-01", vocab.ScaleParams{Bars: []vocab.RepairBar{order45Bar, order44Bar(false)}}},
 }
 
 // envCreditScale is the environmental credit scale in force; the demo draws colours with it.

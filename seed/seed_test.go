@@ -300,10 +300,11 @@ func TestReferenceMarksTheListsEnteredAfterAnOrder(t *testing.T) {
 }
 
 // SAMR Order 44 adds a bar to early removal from its serious list (art. 20); it came into force
-// with Order 45's bar, so it joins that same version. A database that still holds the version as
-// first loaded gets the bar on the next start; a version the office changed keeps its own bars,
-// and a second start changes nothing more.
-func TestReferenceAddsOrder44sBarToTheFirstVersion(t *testing.T) {
+// with Order 45's bar, so it joins that same version, and counts an aggravated fine since this
+// build records one. A database that still holds the version as first loaded, or as loaded
+// before the aggravated fine, gets today's on the next start; a version the office changed keeps
+// its own bars, and a second start changes nothing more.
+func TestReferenceAddsOrder44sBarsToEarlierVersions(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		db := e.Open(t, storagetest.Options{})
 		ctx := authz.SystemContext(context.Background())
@@ -323,7 +324,7 @@ func TestReferenceAddsOrder44sBarToTheFirstVersion(t *testing.T) {
 		}
 		covers := func(p vocab.ScaleParams) bool {
 			for _, b := range p.Bars {
-				if b.Covers("", "MS_SERIOUS_ILLEGAL_DISHONEST") && slices.Contains(b.HeavierPenaltyAgain, vocab.RevokeLicence) {
+				if b.Covers("", "MS_SERIOUS_ILLEGAL_DISHONEST") && slices.Contains(b.HeavierPenaltyAgain, vocab.RevokeLicence) && b.AggravatedFineAgain {
 					return true
 				}
 			}
@@ -344,17 +345,23 @@ func TestReferenceAddsOrder44sBarToTheFirstVersion(t *testing.T) {
 		if got := versions(); len(got) != 1 || !reflect.DeepEqual(got[0], own) {
 			t.Fatalf("a version the office changed became %+v", got)
 		}
-		// As first loaded, Order 45's bar alone: brought up to date, once.
-		first := `{"bars":[{"ruleSets":["SAMR-ORDER-45"],"lists":["MS_ABNORMAL_OPERATION","MS_SERIOUS_ILLEGAL_DISHONEST"],"sameViolationAgain":true}]}`
-		if _, err := db.SQL.Exec(`UPDATE scale_rules SET params = ? WHERE scale = 'REPAIR_BARS'`, first); err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			if err := seed.Reference(ctx, db.Client); err != nil {
+		// As first loaded, Order 45's bar alone, and as loaded before the aggravated fine (the
+		// JSON an earlier build stored): brought up to date, once.
+		for _, earlier := range []string{
+			`{"bars":[{"ruleSets":["SAMR-ORDER-45"],"lists":["MS_ABNORMAL_OPERATION","MS_SERIOUS_ILLEGAL_DISHONEST"],"sameViolationAgain":true}]}`,
+			`{"bars":[{"ruleSets":["SAMR-ORDER-45"],"lists":["MS_ABNORMAL_OPERATION","MS_SERIOUS_ILLEGAL_DISHONEST"],"sameViolationAgain":true,"basis":"《市场监督管理行政处罚信息公示规定》（总局令第45号）第十四条：未因同一类违法行为再次受到市场监督管理部门行政处罚，未在经营异常名录和严重违法失信名单中"},` +
+				`{"listTypes":["MS_SERIOUS_ILLEGAL_DISHONEST"],"heavierPenaltyAgain":["LOWER_QUALIFICATION","REVOKE_LICENCE","RESTRICT_BUSINESS","ORDER_SUSPEND","ORDER_CLOSE","RESTRICT_EMPLOYMENT"],"basis":"《市场监督管理严重违法失信名单管理办法》（总局令第44号）第二十条：未再受到市场监督管理部门较重行政处罚；较重行政处罚见第二条 [R]"}]}`,
+		} {
+			if _, err := db.SQL.Exec(`UPDATE scale_rules SET params = ? WHERE scale = 'REPAIR_BARS'`, earlier); err != nil {
 				t.Fatal(err)
 			}
-			if got := versions(); len(got) != 1 || !reflect.DeepEqual(got[0], loaded[0]) {
-				t.Fatalf("the version as first loaded became %+v, want %+v", got, loaded[0])
+			for range 2 {
+				if err := seed.Reference(ctx, db.Client); err != nil {
+					t.Fatal(err)
+				}
+				if got := versions(); len(got) != 1 || !reflect.DeepEqual(got[0], loaded[0]) {
+					t.Fatalf("the version %s became %+v, want %+v", earlier, got, loaded[0])
+				}
 			}
 		}
 	})

@@ -61,13 +61,15 @@ type ScaleParams struct {
 // penalised the subject again for the same violation type (a decision of the same 违法行为类型,
 // not withdrawn, dated on or after the record's); or — HeavierPenaltyAgain — once the record's
 // sector has imposed on the subject, after the record's date, a penalty (not withdrawn) of one
-// of those categories (SAMR Order 44 art. 20: "未再受到市场监督管理部门较重行政处罚").
+// of those categories, or — AggravatedFineAgain — a fine set by the aggravated principle
+// (SAMR Order 44 art. 20: "未再受到市场监督管理部门较重行政处罚"; art. 2 names both).
 type RepairBar struct {
 	RuleSets            []string          `json:"ruleSets,omitempty"`
 	ListTypes           []string          `json:"listTypes,omitempty"`
 	Lists               []string          `json:"lists,omitempty"`
 	SameViolationAgain  bool              `json:"sameViolationAgain,omitempty"`
 	HeavierPenaltyAgain []PenaltyCategory `json:"heavierPenaltyAgain,omitempty"`
+	AggravatedFineAgain bool              `json:"aggravatedFineAgain,omitempty"`
 	Basis               string            `json:"basis,omitempty"`
 }
 

@@ -80,6 +80,8 @@ const (
 	FieldPenaltyContent = "penalty_content"
 	// FieldFineAmount holds the string denoting the fine_amount field in the database.
 	FieldFineAmount = "fine_amount"
+	// FieldAggravatedFine holds the string denoting the aggravated_fine field in the database.
+	FieldAggravatedFine = "aggravated_fine"
 	// FieldConfiscatedAmount holds the string denoting the confiscated_amount field in the database.
 	FieldConfiscatedAmount = "confiscated_amount"
 	// FieldSuspendedOrRevokedLicence holds the string denoting the suspended_or_revoked_licence field in the database.
@@ -206,6 +208,7 @@ var Columns = []string{
 	FieldPenaltyCategories,
 	FieldPenaltyContent,
 	FieldFineAmount,
+	FieldAggravatedFine,
 	FieldConfiscatedAmount,
 	FieldSuspendedOrRevokedLicence,
 	FieldDomain,
@@ -292,6 +295,8 @@ var (
 	LegalBasisValidator func(string) error
 	// PenaltyContentValidator is a validator for the "penalty_content" field. It is called by the builders before save.
 	PenaltyContentValidator func(string) error
+	// DefaultAggravatedFine holds the default value on creation for the "aggravated_fine" field.
+	DefaultAggravatedFine bool
 	// SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	SuspendedOrRevokedLicenceValidator func(string) error
 	// DefaultRepairable holds the default value on creation for the "repairable" field.
@@ -598,6 +603,11 @@ func ByPenaltyContent(opts ...sql.OrderTermOption) OrderOption {
 // ByFineAmount orders the results by the fine_amount field.
 func ByFineAmount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFineAmount, opts...).ToFunc()
+}
+
+// ByAggravatedFine orders the results by the aggravated_fine field.
+func ByAggravatedFine(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAggravatedFine, opts...).ToFunc()
 }
 
 // ByConfiscatedAmount orders the results by the confiscated_amount field.

@@ -182,6 +182,11 @@ func FineAmount(v decimal.Decimal) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldFineAmount, v))
 }
 
+// AggravatedFine applies equality check predicate on the "aggravated_fine" field. It's identical to AggravatedFineEQ.
+func AggravatedFine(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldAggravatedFine, v))
+}
+
 // ConfiscatedAmount applies equality check predicate on the "confiscated_amount" field. It's identical to ConfiscatedAmountEQ.
 func ConfiscatedAmount(v decimal.Decimal) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldConfiscatedAmount, v))
@@ -1745,6 +1750,16 @@ func FineAmountIsNil() predicate.AdministrativePenalty {
 // FineAmountNotNil applies the NotNil predicate on the "fine_amount" field.
 func FineAmountNotNil() predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldFineAmount))
+}
+
+// AggravatedFineEQ applies the EQ predicate on the "aggravated_fine" field.
+func AggravatedFineEQ(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldAggravatedFine, v))
+}
+
+// AggravatedFineNEQ applies the NEQ predicate on the "aggravated_fine" field.
+func AggravatedFineNEQ(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldAggravatedFine, v))
 }
 
 // ConfiscatedAmountEQ applies the EQ predicate on the "confiscated_amount" field.

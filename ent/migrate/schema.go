@@ -148,6 +148,7 @@ var (
 		{Name: "penalty_categories", Type: field.TypeJSON},
 		{Name: "penalty_content", Type: field.TypeString, Size: 2147483647},
 		{Name: "fine_amount", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"mysql": "decimal(18,6)", "sqlite3": "numeric"}},
+		{Name: "aggravated_fine", Type: field.TypeBool, Default: false},
 		{Name: "confiscated_amount", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"mysql": "decimal(18,6)", "sqlite3": "numeric"}},
 		{Name: "suspended_or_revoked_licence", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "domain", Type: field.TypeEnum, Nullable: true, Enums: []string{"FOOD_DRUG", "SPECIAL_EQUIPMENT", "ECOLOGY_ENVIRONMENT", "CONSTRUCTION_QUALITY", "WORK_SAFETY", "FIRE_SAFETY", "COMPULSORY_CERTIFICATION", "OTHER"}},
@@ -182,19 +183,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[50]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[51]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[51]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[52]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[52]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[53]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -203,7 +204,7 @@ var (
 			{
 				Name:    "penalties_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[50], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[51], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
 			},
 			{
 				Name:    "penalties_source",
@@ -213,22 +214,22 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[51], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[52], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[52]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[53]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[50], AdministrativePenaltiesColumns[21]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[51], AdministrativePenaltiesColumns[21]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[32]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[33]},
 			},
 			{
 				Name:    "administrativepenalty_counterparty_uscc",
@@ -238,7 +239,7 @@ var (
 			{
 				Name:    "administrativepenalty_publicity_deadline",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[37]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[38]},
 			},
 		},
 	}

@@ -523,24 +523,28 @@ func init() {
 			return nil
 		}
 	}()
+	// administrativepenaltyDescAggravatedFine is the schema descriptor for aggravated_fine field.
+	administrativepenaltyDescAggravatedFine := administrativepenaltyFields[16].Descriptor()
+	// administrativepenalty.DefaultAggravatedFine holds the default value on creation for the aggravated_fine field.
+	administrativepenalty.DefaultAggravatedFine = administrativepenaltyDescAggravatedFine.Default.(bool)
 	// administrativepenaltyDescSuspendedOrRevokedLicence is the schema descriptor for suspended_or_revoked_licence field.
-	administrativepenaltyDescSuspendedOrRevokedLicence := administrativepenaltyFields[17].Descriptor()
+	administrativepenaltyDescSuspendedOrRevokedLicence := administrativepenaltyFields[18].Descriptor()
 	// administrativepenalty.SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	administrativepenalty.SuspendedOrRevokedLicenceValidator = administrativepenaltyDescSuspendedOrRevokedLicence.Validators[0].(func(string) error)
 	// administrativepenaltyDescRepairable is the schema descriptor for repairable field.
-	administrativepenaltyDescRepairable := administrativepenaltyFields[26].Descriptor()
+	administrativepenaltyDescRepairable := administrativepenaltyFields[27].Descriptor()
 	// administrativepenalty.DefaultRepairable holds the default value on creation for the repairable field.
 	administrativepenalty.DefaultRepairable = administrativepenaltyDescRepairable.Default.(bool)
 	// administrativepenaltyDescPublicityRuleSet is the schema descriptor for publicity_rule_set field.
-	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[27].Descriptor()
+	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[28].Descriptor()
 	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
 	// administrativepenaltyDescWithdrawalBasis is the schema descriptor for withdrawal_basis field.
-	administrativepenaltyDescWithdrawalBasis := administrativepenaltyFields[30].Descriptor()
+	administrativepenaltyDescWithdrawalBasis := administrativepenaltyFields[31].Descriptor()
 	// administrativepenalty.WithdrawalBasisValidator is a validator for the "withdrawal_basis" field. It is called by the builders before save.
 	administrativepenalty.WithdrawalBasisValidator = administrativepenaltyDescWithdrawalBasis.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[33].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[34].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -558,7 +562,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[34].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[35].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -576,7 +580,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[35].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[36].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -594,7 +598,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[36].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[37].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -612,7 +616,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescRemark is the schema descriptor for remark field.
-	administrativepenaltyDescRemark := administrativepenaltyFields[37].Descriptor()
+	administrativepenaltyDescRemark := administrativepenaltyFields[38].Descriptor()
 	// administrativepenalty.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
 	administrativepenalty.RemarkValidator = administrativepenaltyDescRemark.Validators[0].(func(string) error)
 	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})

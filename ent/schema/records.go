@@ -74,6 +74,8 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.Other("fine_amount", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
 			Comment("罚款金额, 10,000 CNY (CF_NR_FK).").
 			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),
+		field.Bool("aggravated_fine").Default(false).
+			Comment("The fine was set by the aggravated principle of the discretion benchmark (依照行政处罚裁量基准按照从重处罚原则处以罚款): SAMR Order 44 art. 2 counts it a heavier penalty (较重行政处罚). Only with the FINE category."),
 		field.Other("confiscated_amount", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
 			Comment("没收违法所得、没收非法财物的金额, 10,000 CNY (CF_NR_WFFF).").
 			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),

@@ -960,3 +960,47 @@ func TestImportedWageArrearsListingsNameTheirOrder(t *testing.T) {
 		}
 	})
 }
+
+// A file may mark a fine set by the aggravated principle (从重处罚, ours: 是/否), which SAMR
+// Order 44 counts a heavier penalty: 是 on a fine is stored, 否 and an empty cell are not
+// aggravated; a value that is neither, and 是 on a penalty without a fine, are that row's
+// problem in that column, and the row is not written.
+func TestImportedAggravatedFines(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 5)
+		const authority = "11320000014000003C"
+		head := "行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,严重程度,从重处罚\n"
+		row := func(i int, cats, fine, aggravated string) string {
+			return fmt.Sprintf("%s,法人及非法人组织,%s,苏罚〔2026〕Z%d号,超范围经营,超范围经营,《条例》第四十三条,%s,处罚,%s,2026-03-02,江苏省某厅,%s,江苏省某厅,%s,一般,%s\n",
+				names[i], usccs[i], i, cats, fine, authority, authority, aggravated)
+		}
+		file := head + row(0, "罚款", "5", "是") + row(1, "罚款", "5", "否") + row(2, "警告；罚款", "5", "") + row(3, "罚款", "5", "也许") + row(4, "警告", "", "是")
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}
+		rep, err := im.Import(ctx, "penalties", "market-320000", strings.NewReader(file), exchange.CSV, exchange.GoodRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]string{}
+		for _, p := range rep.Problems {
+			got[p.Row] = p.Column
+		}
+		if want := map[int]string{5: "从重处罚 (CZCF)", 6: "从重处罚 (CZCF)"}; rep.Imported != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("imported %d, problems %+v; want 3 imported and %v", rep.Imported, rep.Problems, want)
+		}
+		ps, err := db.Client.AdministrativePenalty.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[string]bool{}
+		for _, p := range ps {
+			if strings.HasPrefix(p.DecisionNo, "苏罚〔2026〕Z") {
+				stored[p.DecisionNo] = p.AggravatedFine
+			}
+		}
+		if want := map[string]bool{"苏罚〔2026〕Z0号": true, "苏罚〔2026〕Z1号": false, "苏罚〔2026〕Z2号": false}; fmt.Sprint(stored) != fmt.Sprint(want) {
+			t.Errorf("stored %v, want %v", stored, want)
+		}
+	})
+}

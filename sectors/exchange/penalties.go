@@ -24,7 +24,8 @@ type Column struct {
 // PenaltyColumns are the national penalty-publication columns (双公示, domain.md §2.2), in the
 // published order. A file may head its columns with the Chinese header or the code. 严重程度 is
 // ours (the publicity rules need it); a file without it takes the importer's default. 公示日期 is
-// ours too: without it a window counts from the decision.
+// ours too: without it a window counts from the decision. 从重处罚 (ours) marks a fine set by the
+// aggravated principle (是/否), which SAMR Order 44 counts a heavier penalty.
 var PenaltyColumns = []Column{
 	{"行政相对人名称", "CF_XDR_MC", "counterpartyName", true},
 	{"行政相对人类别", "CF_XDR_LB", "counterpartyCategory", true},
@@ -53,8 +54,13 @@ var PenaltyColumns = []Column{
 	{"数据来源单位统一社会信用代码", "CF_SJLYDM", "dataSourceUnitUscc", true},
 	{"备注", "BZ", "remark", false},
 	{"严重程度", "SEVERITY", "severity", false},
-	{"公示日期", "GSRQ", "publishedOn", false}, // ours: the day first published, where a rule counts from it (SAMR Order 45)
+	{"公示日期", "GSRQ", "publishedOn", false},    // ours: the day first published, where a rule counts from it (SAMR Order 45)
+	{"从重处罚", "CZCF", "aggravatedFine", false}, // ours: 是 for a fine set by the aggravated principle (SAMR Order 44 art. 2)
 }
+
+// yesNo reads a yes/no cell as offices write it; empty is no.
+var yesNo = map[string]bool{"": false, "是": true, "否": false, "Y": true, "N": false, "y": true, "n": false,
+	"TRUE": true, "FALSE": false, "true": true, "false": false, "1": true, "0": false}
 
 var categoryOf = map[string]string{
 	"法人及非法人组织": "LEGAL_PERSON", "法人": "LEGAL_PERSON", "非法人组织": "LEGAL_PERSON",
@@ -155,6 +161,13 @@ func penaltyRow(get func(field string) string, dep *ent.Department, system strin
 	in.AuthorityName, in.AuthorityUscc = get("authorityName"), get("authorityUscc")
 	in.DataSourceUnit, in.DataSourceUnitUscc = get("dataSourceUnit"), get("dataSourceUnitUscc")
 	in.Remark = opt("remark")
+	aggravated, ok := yesNo[get("aggravatedFine")]
+	if !ok {
+		return nil, &rowError{"aggravatedFine", fmt.Sprintf("%q is neither 是 nor 否", get("aggravatedFine"))}
+	}
+	if aggravated {
+		in.AggravatedFine = &aggravated
+	}
 	sev := severity
 	if v := get("severity"); v != "" {
 		s, ok := severityOf[v]

@@ -370,15 +370,20 @@ func barred(ctx context.Context, c *ent.Client, app *ent.RepairApplication, rec 
 				return err
 			}
 		}
-		if len(bar.HeavierPenaltyAgain) > 0 {
+		if len(bar.HeavierPenaltyAgain) > 0 || bar.AggravatedFineAgain {
 			// A decision may impose several categories (a JSON array): the candidates are read
 			// and their categories compared here.
 			ps, err := again(administrativepenalty.DecisionDateGT(rec.actOn)).Order(ent.Asc(administrativepenalty.FieldDecisionDate), ent.Asc(administrativepenalty.FieldID)).
-				Select(administrativepenalty.FieldDecisionNo, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldPenaltyCategories).All(ctx)
+				Select(administrativepenalty.FieldDecisionNo, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldPenaltyCategories,
+					administrativepenalty.FieldAggravatedFine).All(ctx)
 			if err != nil {
 				return err
 			}
 			for _, p := range ps {
+				if bar.AggravatedFineAgain && p.AggravatedFine && slices.Contains(p.PenaltyCategories, vocab.Fine) {
+					return fmt.Errorf("%w: %s cannot be repaired: its subject has since received a heavier penalty from the %s sector, a fine set by the aggravated principle (decision %s of %s)",
+						derrors.Conflict, regime, rec.sector, p.DecisionNo, p.DecisionDate.Format(time.DateOnly))
+				}
 				for _, cat := range p.PenaltyCategories {
 					if slices.Contains(bar.HeavierPenaltyAgain, cat) {
 						return fmt.Errorf("%w: %s cannot be repaired: its subject has since received a heavier penalty from the %s sector, %s (decision %s of %s)",
