@@ -845,15 +845,7 @@ func TestPlaceholderRowsAreFoundByRegistrationNumber(t *testing.T) {
 			row(names[1], "个体工商户", "00000000000000000X", "320500600000002", "P3") + // two entities have it
 			row(names[3], "法人及非法人组织", usccs[3], "", "P4") + // a legal person by code
 			row(names[3], "法人及非法人组织", "00000000000000000X", "320500600000001", "P5") // the placeholder is not a legal person's
-		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}
-		rep, err := im.Import(ctx, "penalties", "market-320000", strings.NewReader(file), exchange.CSV, exchange.GoodRows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[int]string{}
-		for _, p := range rep.Problems {
-			got[p.Row] = p.Column
-		}
+		rep, got := importCSV(t, ctx, &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}, "penalties", "market-320000", file)
 		want := map[int]string{3: "工商注册号 (CF_XDR_GSZC)", 4: "工商注册号 (CF_XDR_GSZC)", 6: "统一社会信用代码 (CF_XDR_SHXYM)"}
 		if rep.Imported != 2 || len(got) != len(want) {
 			t.Errorf("imported %d, problems %+v; want 2 imported and rows 3, 4, 6 reported", rep.Imported, rep.Problems)
@@ -900,14 +892,7 @@ func TestImportedPublicationDatesStartOrder45Windows(t *testing.T) {
 			{"environment-320000", head + row(5, "2026-03-20"), 1, map[int]string{}},
 		}
 		for _, im2 := range imports {
-			rep, err := im.Import(ctx, "penalties", im2.dep, strings.NewReader(im2.file), exchange.CSV, exchange.GoodRows)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[int]string{}
-			for _, p := range rep.Problems {
-				got[p.Row] = p.Column
-			}
+			rep, got := importCSV(t, ctx, im, "penalties", im2.dep, im2.file)
 			if rep.Imported != im2.imported || fmt.Sprint(got) != fmt.Sprint(im2.problems) {
 				t.Errorf("%s: imported %d, problems %+v; want %d imported and %v", im2.dep, rep.Imported, rep.Problems, im2.imported, im2.problems)
 			}
@@ -943,15 +928,7 @@ func TestImportedWageArrearsListingsNameTheirOrder(t *testing.T) {
 			names[0] + "," + usccs[0] + ",拖欠农民工工资失信联合惩戒对象名单,2026-10-08,拖欠工资," + basis + ",苏欠1号,严重,2026-09-30\n" +
 			names[1] + "," + usccs[1] + ",拖欠农民工工资失信联合惩戒对象名单,2026-10-08,拖欠工资," + basis + ",苏欠2号,严重,\n" +
 			names[2] + "," + usccs[2] + ",HR_WAGE_ARREARS,2026-10-08,拖欠工资," + basis + ",苏欠3号,严重,2026-10-08\n"
-		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger}
-		rep, err := im.Import(ctx, "list_entries", "labour-320000", strings.NewReader(file), exchange.CSV, exchange.GoodRows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[int]string{}
-		for _, p := range rep.Problems {
-			got[p.Row] = p.Column
-		}
+		rep, got := importCSV(t, ctx, &exchange.Importer{Client: db.Client, Ledger: db.Ledger}, "list_entries", "labour-320000", file)
 		if want := map[int]string{3: "责令限期期限 (ZLQX)", 4: "列入日期 (LRRQ)"}; rep.Imported != 1 || fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("imported %d, problems %+v; want 1 imported and %v", rep.Imported, rep.Problems, want)
 		}
@@ -977,15 +954,7 @@ func TestImportedAggravatedFines(t *testing.T) {
 				names[i], usccs[i], i, cats, fine, authority, authority, aggravated)
 		}
 		file := head + row(0, "罚款", "5", "是") + row(1, "罚款", "5", "否") + row(2, "警告；罚款", "5", "") + row(3, "罚款", "5", "也许") + row(4, "警告", "", "是")
-		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}
-		rep, err := im.Import(ctx, "penalties", "market-320000", strings.NewReader(file), exchange.CSV, exchange.GoodRows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[int]string{}
-		for _, p := range rep.Problems {
-			got[p.Row] = p.Column
-		}
+		rep, got := importCSV(t, ctx, &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 10}, "penalties", "market-320000", file)
 		if want := map[int]string{5: "从重处罚 (CZCF)", 6: "从重处罚 (CZCF)"}; rep.Imported != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("imported %d, problems %+v; want 3 imported and %v", rep.Imported, rep.Problems, want)
 		}
@@ -1003,4 +972,19 @@ func TestImportedAggravatedFines(t *testing.T) {
 			t.Errorf("stored %v, want %v", stored, want)
 		}
 	})
+}
+
+// importCSV imports a CSV file of kind for dep, good rows kept, and returns the report with
+// the column of each reported row.
+func importCSV(t *testing.T, ctx context.Context, im *exchange.Importer, kind, dep, file string) (*exchange.Report, map[int]string) {
+	t.Helper()
+	rep, err := im.Import(ctx, kind, dep, strings.NewReader(file), exchange.CSV, exchange.GoodRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]string{}
+	for _, p := range rep.Problems {
+		got[p.Row] = p.Column
+	}
+	return rep, got
 }
