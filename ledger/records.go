@@ -254,6 +254,9 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	if seen[vocab.Fine] && !f.fine {
 		return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
 	}
+	if seen[vocab.Detention] && f.category == "LEGAL_PERSON" {
+		return derrors.Field("penaltyCategories", "DETENTION (行政拘留) restricts a person's liberty: it is imposed on a natural person, not on 法人及非法人组织 (Administrative Penalty Law art. 9)")
+	}
 	if f.aggravated && !seen[vocab.Fine] {
 		return derrors.Field("aggravatedFine", "is for a fine set by the aggravated principle; the penalty categories include no FINE")
 	}
