@@ -99,6 +99,8 @@ type AdministrativePenalty struct {
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
 	// Day the penalty was first published (公示日期), on or after its decision date: a rule counting from publication (SAMR Order 45 art. 13, 自公示之日起) counts from it; empty for the decision date.
 	PublishedOn *time.Time `json:"published_on,omitempty"`
+	// Last day to publish the penalty, where its publicity rule counts from publication: the decision date plus the PENALTY/PUBLISH time limit in working days in force that day (SAMR Order 45 art. 9: 20; the 10 + 10 across provinces is not modelled). A publishedOn after it, or none after it has passed, was late.
+	PublishBy *time.Time `json:"publish_by,omitempty"`
 	// Start of publicity: the decision date, or the day published (publishedOn) under a rule counting from publication.
 	PublicityStart *time.Time `json:"publicity_start,omitempty"`
 	// Earliest day repair may end publicity (最短公示期满): the decision date plus the rule's minimum months, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).
@@ -223,7 +225,7 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldDomain, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldWithdrawalReason, administrativepenalty.FieldWithdrawalBasis, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
-		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublishedOn, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn, administrativepenalty.FieldWithdrawalEffectiveOn, administrativepenalty.FieldWithdrawBy:
+		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublishedOn, administrativepenalty.FieldPublishBy, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn, administrativepenalty.FieldWithdrawalEffectiveOn, administrativepenalty.FieldWithdrawBy:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -480,6 +482,13 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 			} else if value.Valid {
 				_m.PublishedOn = new(time.Time)
 				*_m.PublishedOn = value.Time
+			}
+		case administrativepenalty.FieldPublishBy:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field publish_by", values[i])
+			} else if value.Valid {
+				_m.PublishBy = new(time.Time)
+				*_m.PublishBy = value.Time
 			}
 		case administrativepenalty.FieldPublicityStart:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -760,6 +769,11 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(", ")
 	if v := _m.PublishedOn; v != nil {
 		builder.WriteString("published_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PublishBy; v != nil {
+		builder.WriteString("publish_by=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

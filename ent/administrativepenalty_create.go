@@ -449,6 +449,20 @@ func (_c *AdministrativePenaltyCreate) SetNillablePublishedOn(v *time.Time) *Adm
 	return _c
 }
 
+// SetPublishBy sets the "publish_by" field.
+func (_c *AdministrativePenaltyCreate) SetPublishBy(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetPublishBy(v)
+	return _c
+}
+
+// SetNillablePublishBy sets the "publish_by" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillablePublishBy(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetPublishBy(*v)
+	}
+	return _c
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (_c *AdministrativePenaltyCreate) SetPublicityStart(v time.Time) *AdministrativePenaltyCreate {
 	_c.mutation.SetPublicityStart(v)
@@ -1162,6 +1176,10 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 		_spec.SetField(administrativepenalty.FieldPublishedOn, field.TypeTime, value)
 		_node.PublishedOn = &value
 	}
+	if value, ok := _c.mutation.PublishBy(); ok {
+		_spec.SetField(administrativepenalty.FieldPublishBy, field.TypeTime, value)
+		_node.PublishBy = &value
+	}
 	if value, ok := _c.mutation.PublicityStart(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
 		_node.PublicityStart = &value
@@ -1810,6 +1828,24 @@ func (u *AdministrativePenaltyUpsert) UpdatePublishedOn() *AdministrativePenalty
 // ClearPublishedOn clears the value of the "published_on" field.
 func (u *AdministrativePenaltyUpsert) ClearPublishedOn() *AdministrativePenaltyUpsert {
 	u.SetNull(administrativepenalty.FieldPublishedOn)
+	return u
+}
+
+// SetPublishBy sets the "publish_by" field.
+func (u *AdministrativePenaltyUpsert) SetPublishBy(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldPublishBy, v)
+	return u
+}
+
+// UpdatePublishBy sets the "publish_by" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdatePublishBy() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldPublishBy)
+	return u
+}
+
+// ClearPublishBy clears the value of the "publish_by" field.
+func (u *AdministrativePenaltyUpsert) ClearPublishBy() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldPublishBy)
 	return u
 }
 
@@ -2645,6 +2681,27 @@ func (u *AdministrativePenaltyUpsertOne) UpdatePublishedOn() *AdministrativePena
 func (u *AdministrativePenaltyUpsertOne) ClearPublishedOn() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublishedOn()
+	})
+}
+
+// SetPublishBy sets the "publish_by" field.
+func (u *AdministrativePenaltyUpsertOne) SetPublishBy(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublishBy(v)
+	})
+}
+
+// UpdatePublishBy sets the "publish_by" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdatePublishBy() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublishBy()
+	})
+}
+
+// ClearPublishBy clears the value of the "publish_by" field.
+func (u *AdministrativePenaltyUpsertOne) ClearPublishBy() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublishBy()
 	})
 }
 
@@ -3686,6 +3743,27 @@ func (u *AdministrativePenaltyUpsertBulk) UpdatePublishedOn() *AdministrativePen
 func (u *AdministrativePenaltyUpsertBulk) ClearPublishedOn() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublishedOn()
+	})
+}
+
+// SetPublishBy sets the "publish_by" field.
+func (u *AdministrativePenaltyUpsertBulk) SetPublishBy(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublishBy(v)
+	})
+}
+
+// UpdatePublishBy sets the "publish_by" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdatePublishBy() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublishBy()
+	})
+}
+
+// ClearPublishBy clears the value of the "publish_by" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearPublishBy() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublishBy()
 	})
 }
 

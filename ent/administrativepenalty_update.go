@@ -542,6 +542,26 @@ func (_u *AdministrativePenaltyUpdate) ClearPublishedOn() *AdministrativePenalty
 	return _u
 }
 
+// SetPublishBy sets the "publish_by" field.
+func (_u *AdministrativePenaltyUpdate) SetPublishBy(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetPublishBy(v)
+	return _u
+}
+
+// SetNillablePublishBy sets the "publish_by" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillablePublishBy(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetPublishBy(*v)
+	}
+	return _u
+}
+
+// ClearPublishBy clears the value of the "publish_by" field.
+func (_u *AdministrativePenaltyUpdate) ClearPublishBy() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearPublishBy()
+	return _u
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (_u *AdministrativePenaltyUpdate) SetPublicityStart(v time.Time) *AdministrativePenaltyUpdate {
 	_u.mutation.SetPublicityStart(v)
@@ -1247,6 +1267,12 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	if _u.mutation.PublishedOnCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublishedOn, field.TypeTime)
 	}
+	if value, ok := _u.mutation.PublishBy(); ok {
+		_spec.SetField(administrativepenalty.FieldPublishBy, field.TypeTime, value)
+	}
+	if _u.mutation.PublishByCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublishBy, field.TypeTime)
+	}
 	if value, ok := _u.mutation.PublicityStart(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
 	}
@@ -1939,6 +1965,26 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillablePublishedOn(v *time.Time) *
 // ClearPublishedOn clears the value of the "published_on" field.
 func (_u *AdministrativePenaltyUpdateOne) ClearPublishedOn() *AdministrativePenaltyUpdateOne {
 	_u.mutation.ClearPublishedOn()
+	return _u
+}
+
+// SetPublishBy sets the "publish_by" field.
+func (_u *AdministrativePenaltyUpdateOne) SetPublishBy(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetPublishBy(v)
+	return _u
+}
+
+// SetNillablePublishBy sets the "publish_by" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillablePublishBy(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetPublishBy(*v)
+	}
+	return _u
+}
+
+// ClearPublishBy clears the value of the "publish_by" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearPublishBy() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearPublishBy()
 	return _u
 }
 
@@ -2676,6 +2722,12 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.PublishedOnCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublishedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublishBy(); ok {
+		_spec.SetField(administrativepenalty.FieldPublishBy, field.TypeTime, value)
+	}
+	if _u.mutation.PublishByCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublishBy, field.TypeTime)
 	}
 	if value, ok := _u.mutation.PublicityStart(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)

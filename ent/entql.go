@@ -166,6 +166,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldDecisionDate:              {Type: field.TypeTime, Column: administrativepenalty.FieldDecisionDate},
 			administrativepenalty.FieldValidUntil:                {Type: field.TypeTime, Column: administrativepenalty.FieldValidUntil},
 			administrativepenalty.FieldPublishedOn:               {Type: field.TypeTime, Column: administrativepenalty.FieldPublishedOn},
+			administrativepenalty.FieldPublishBy:                 {Type: field.TypeTime, Column: administrativepenalty.FieldPublishBy},
 			administrativepenalty.FieldPublicityStart:            {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityStart},
 			administrativepenalty.FieldPublicityMinEnd:           {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityMinEnd},
 			administrativepenalty.FieldPublicityDeadline:         {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityDeadline},
@@ -2741,6 +2742,11 @@ func (f *AdministrativePenaltyFilter) WhereValidUntil(p entql.TimeP) {
 // WherePublishedOn applies the entql time.Time predicate on the published_on field.
 func (f *AdministrativePenaltyFilter) WherePublishedOn(p entql.TimeP) {
 	f.Where(p.Field(administrativepenalty.FieldPublishedOn))
+}
+
+// WherePublishBy applies the entql time.Time predicate on the publish_by field.
+func (f *AdministrativePenaltyFilter) WherePublishBy(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldPublishBy))
 }
 
 // WherePublicityStart applies the entql time.Time predicate on the publicity_start field.

@@ -580,6 +580,11 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldPublishedOn)
 				fieldSeen[administrativepenalty.FieldPublishedOn] = struct{}{}
 			}
+		case "publishBy":
+			if _, ok := fieldSeen[administrativepenalty.FieldPublishBy]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldPublishBy)
+				fieldSeen[administrativepenalty.FieldPublishBy] = struct{}{}
+			}
 		case "publicityStart":
 			if _, ok := fieldSeen[administrativepenalty.FieldPublicityStart]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityStart)

@@ -1505,6 +1505,18 @@ type AdministrativePenaltyWhereInput struct {
 	PublishedOnIsNil  bool        `json:"publishedOnIsNil,omitempty"`
 	PublishedOnNotNil bool        `json:"publishedOnNotNil,omitempty"`
 
+	// "publish_by" field predicates.
+	PublishBy       *time.Time  `json:"publishBy,omitempty"`
+	PublishByNEQ    *time.Time  `json:"publishByNEQ,omitempty"`
+	PublishByIn     []time.Time `json:"publishByIn,omitempty"`
+	PublishByNotIn  []time.Time `json:"publishByNotIn,omitempty"`
+	PublishByGT     *time.Time  `json:"publishByGT,omitempty"`
+	PublishByGTE    *time.Time  `json:"publishByGTE,omitempty"`
+	PublishByLT     *time.Time  `json:"publishByLT,omitempty"`
+	PublishByLTE    *time.Time  `json:"publishByLTE,omitempty"`
+	PublishByIsNil  bool        `json:"publishByIsNil,omitempty"`
+	PublishByNotNil bool        `json:"publishByNotNil,omitempty"`
+
 	// "publicity_start" field predicates.
 	PublicityStart       *time.Time  `json:"publicityStart,omitempty"`
 	PublicityStartNEQ    *time.Time  `json:"publicityStartNEQ,omitempty"`
@@ -2700,6 +2712,36 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.PublishedOnNotNil {
 		predicates = append(predicates, administrativepenalty.PublishedOnNotNil())
+	}
+	if i.PublishBy != nil {
+		predicates = append(predicates, administrativepenalty.PublishByEQ(*i.PublishBy))
+	}
+	if i.PublishByNEQ != nil {
+		predicates = append(predicates, administrativepenalty.PublishByNEQ(*i.PublishByNEQ))
+	}
+	if len(i.PublishByIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublishByIn(i.PublishByIn...))
+	}
+	if len(i.PublishByNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublishByNotIn(i.PublishByNotIn...))
+	}
+	if i.PublishByGT != nil {
+		predicates = append(predicates, administrativepenalty.PublishByGT(*i.PublishByGT))
+	}
+	if i.PublishByGTE != nil {
+		predicates = append(predicates, administrativepenalty.PublishByGTE(*i.PublishByGTE))
+	}
+	if i.PublishByLT != nil {
+		predicates = append(predicates, administrativepenalty.PublishByLT(*i.PublishByLT))
+	}
+	if i.PublishByLTE != nil {
+		predicates = append(predicates, administrativepenalty.PublishByLTE(*i.PublishByLTE))
+	}
+	if i.PublishByIsNil {
+		predicates = append(predicates, administrativepenalty.PublishByIsNil())
+	}
+	if i.PublishByNotNil {
+		predicates = append(predicates, administrativepenalty.PublishByNotNil())
 	}
 	if i.PublicityStart != nil {
 		predicates = append(predicates, administrativepenalty.PublicityStartEQ(*i.PublicityStart))

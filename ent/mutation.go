@@ -3181,6 +3181,7 @@ type AdministrativePenaltyMutation struct {
 	decision_date                *time.Time
 	valid_until                  *time.Time
 	published_on                 *time.Time
+	publish_by                   *time.Time
 	publicity_start              *time.Time
 	publicity_min_end            *time.Time
 	publicity_deadline           *time.Time
@@ -4903,6 +4904,55 @@ func (m *AdministrativePenaltyMutation) ResetPublishedOn() {
 	delete(m.clearedFields, administrativepenalty.FieldPublishedOn)
 }
 
+// SetPublishBy sets the "publish_by" field.
+func (m *AdministrativePenaltyMutation) SetPublishBy(t time.Time) {
+	m.publish_by = &t
+}
+
+// PublishBy returns the value of the "publish_by" field in the mutation.
+func (m *AdministrativePenaltyMutation) PublishBy() (r time.Time, exists bool) {
+	v := m.publish_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishBy returns the old "publish_by" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldPublishBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishBy: %w", err)
+	}
+	return oldValue.PublishBy, nil
+}
+
+// ClearPublishBy clears the value of the "publish_by" field.
+func (m *AdministrativePenaltyMutation) ClearPublishBy() {
+	m.publish_by = nil
+	m.clearedFields[administrativepenalty.FieldPublishBy] = struct{}{}
+}
+
+// PublishByCleared returns if the "publish_by" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) PublishByCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldPublishBy]
+	return ok
+}
+
+// ResetPublishBy resets all changes to the "publish_by" field.
+func (m *AdministrativePenaltyMutation) ResetPublishBy() {
+	m.publish_by = nil
+	delete(m.clearedFields, administrativepenalty.FieldPublishBy)
+}
+
 // SetPublicityStart sets the "publicity_start" field.
 func (m *AdministrativePenaltyMutation) SetPublicityStart(t time.Time) {
 	m.publicity_start = &t
@@ -5796,7 +5846,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 53)
+	fields := make([]string, 0, 54)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -5910,6 +5960,9 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	}
 	if m.published_on != nil {
 		fields = append(fields, administrativepenalty.FieldPublishedOn)
+	}
+	if m.publish_by != nil {
+		fields = append(fields, administrativepenalty.FieldPublishBy)
 	}
 	if m.publicity_start != nil {
 		fields = append(fields, administrativepenalty.FieldPublicityStart)
@@ -6040,6 +6093,8 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.ValidUntil()
 	case administrativepenalty.FieldPublishedOn:
 		return m.PublishedOn()
+	case administrativepenalty.FieldPublishBy:
+		return m.PublishBy()
 	case administrativepenalty.FieldPublicityStart:
 		return m.PublicityStart()
 	case administrativepenalty.FieldPublicityMinEnd:
@@ -6155,6 +6210,8 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldValidUntil(ctx)
 	case administrativepenalty.FieldPublishedOn:
 		return m.OldPublishedOn(ctx)
+	case administrativepenalty.FieldPublishBy:
+		return m.OldPublishBy(ctx)
 	case administrativepenalty.FieldPublicityStart:
 		return m.OldPublicityStart(ctx)
 	case administrativepenalty.FieldPublicityMinEnd:
@@ -6460,6 +6517,13 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		}
 		m.SetPublishedOn(v)
 		return nil
+	case administrativepenalty.FieldPublishBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishBy(v)
+		return nil
 	case administrativepenalty.FieldPublicityStart:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -6646,6 +6710,9 @@ func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativepenalty.FieldPublishedOn) {
 		fields = append(fields, administrativepenalty.FieldPublishedOn)
 	}
+	if m.FieldCleared(administrativepenalty.FieldPublishBy) {
+		fields = append(fields, administrativepenalty.FieldPublishBy)
+	}
 	if m.FieldCleared(administrativepenalty.FieldPublicityStart) {
 		fields = append(fields, administrativepenalty.FieldPublicityStart)
 	}
@@ -6737,6 +6804,9 @@ func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 		return nil
 	case administrativepenalty.FieldPublishedOn:
 		m.ClearPublishedOn()
+		return nil
+	case administrativepenalty.FieldPublishBy:
+		m.ClearPublishBy()
 		return nil
 	case administrativepenalty.FieldPublicityStart:
 		m.ClearPublicityStart()
@@ -6889,6 +6959,9 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldPublishedOn:
 		m.ResetPublishedOn()
+		return nil
+	case administrativepenalty.FieldPublishBy:
+		m.ResetPublishBy()
 		return nil
 	case administrativepenalty.FieldPublicityStart:
 		m.ResetPublicityStart()

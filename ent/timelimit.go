@@ -19,7 +19,7 @@ type TimeLimit struct {
 	ID int `json:"id,omitempty"`
 	// Procedure: REPAIR 信用修复, OBJECTION 异议处理, PENALTY 行政处罚信息公示.
 	Procedure timelimit.Procedure `json:"procedure,omitempty"`
-	// Step: ACCEPT 受理, DECIDE 决定, SYNC 同步, MARK 异议标注, PLATFORM_CHECK 平台核查, FORWARD 转送认定单位, PROVIDER_CHECK 认定单位核查, WITHDRAW 撤下处罚信息 (a penalty whose decision was revoked).
+	// Step: ACCEPT 受理, DECIDE 决定, SYNC 同步, MARK 异议标注, PLATFORM_CHECK 平台核查, FORWARD 转送认定单位, PROVIDER_CHECK 认定单位核查, WITHDRAW 撤下处罚信息 (a penalty whose decision was revoked), PUBLISH 公示处罚信息 (from the decision, where a rule counts the window from publication).
 	Step timelimit.Step `json:"step,omitempty"`
 	// Working days allowed.
 	WorkingDays int `json:"working_days,omitempty"`

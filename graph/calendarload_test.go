@@ -19,8 +19,8 @@ import (
 )
 
 // Loading the State Council's notice counts every stored deadline again: repair applications
-// and objections are taken through their stages, and penalties withdrawn, on the days of the
-// last weeks of 2026, so that their deadlines in working days reach into 2027, whose holidays
+// and objections are taken through their stages, penalties withdrawn, and market penalties
+// decided (SAMR's days to publish them), on the days of the last weeks of 2026, so that their deadlines in working days reach into 2027, whose holidays
 // are stored provisional. Then a notice for 2027 with a holiday and a make-up working day the
 // provisional days lack is loaded. Before the load, counting again on the unchanged calendar
 // changes nothing (the recount counts as the workflows did); after it, every deadline of
@@ -160,6 +160,31 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 			expect(key{"penalty", atoi(t, p.CreateAdministrativePenalty.ID)}, "withdrawBy", "PENALTY", "WITHDRAW", effective)
 		}
 
+		// Market penalties decided around new year: SAMR's publication deadline counts from the
+		// decision (Order 45 art. 9). Every penalty whose rule counts its window from
+		// publication — by SQL: published under a rule set with such rules — has one.
+		for i := range 8 {
+			decided := day("2026-12-08").AddDate(0, 0, 4*i)
+			at(day("2027-01-08"))
+			in := penaltyInput(env, "market-320500", fmt.Sprintf("CALP-%d", i))
+			in["in"].(map[string]any)["decisionDate"] = decided.Format(time.DateOnly)
+			clerk.mustData(createPenaltyQ, in, nil)
+		}
+		rows, err := env.db.SQL.Query(`SELECT id, decision_date FROM administrative_penalties WHERE publicity_start IS NOT NULL
+			AND publicity_rule_set IN (SELECT rule_set FROM publicity_rules WHERE start_anchor = 'PUBLICATION_DATE')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int
+			var decided string
+			if err := rows.Scan(&id, &decided); err != nil {
+				t.Fatal(err)
+			}
+			expect(key{"penalty", id}, "publishBy", "PENALTY", "PUBLISH", day(decided[:10]))
+		}
+		rows.Close()
+
 		// stored reads every deadline of every record of the three kinds.
 		stored := func() map[key]map[string]time.Time {
 			out := map[key]map[string]time.Time{}
@@ -185,6 +210,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 			}
 			for _, p := range c.AdministrativePenalty.Query().AllX(ctx) {
 				put(key{"penalty", p.ID}, "withdrawBy", p.WithdrawBy)
+				put(key{"penalty", p.ID}, "publishBy", p.PublishBy)
 			}
 			return out
 		}
@@ -197,7 +223,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 				}
 			}
 			n := 0
-			if err := env.db.SQL.QueryRow("SELECT working_days FROM time_limits WHERE `procedure` = ? AND step = ? AND effective_from <= ? ORDER BY effective_from DESC LIMIT 1",
+			if err := env.db.SQL.QueryRow("SELECT working_days FROM time_limits WHERE `procedure` = ? AND step = ? AND SUBSTR(effective_from, 1, 10) <= ? ORDER BY effective_from DESC LIMIT 1",
 				s.procedure, s.step, s.on.Format(time.DateOnly)).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +242,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 			t.Helper()
 			got := stored()
 			for k, fields := range got {
-				for _, field := range []string{"acceptBy", "decideBy", "syncBy", "dueOn", "forwardBy", "withdrawBy"} {
+				for _, field := range []string{"acceptBy", "decideBy", "syncBy", "dueOn", "forwardBy", "withdrawBy", "publishBy"} {
 					v, has := fields[field]
 					s, wanted := want[k][field]
 					switch {
@@ -286,7 +312,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 		// The test is only a test if the notice moved deadlines of every kind and left others.
 		kinds := map[string]bool{}
 		for name := range moved {
-			for _, kind := range []string{"acceptBy", "decideBy", "dueOn", "forwardBy", "withdrawBy"} {
+			for _, kind := range []string{"acceptBy", "decideBy", "dueOn", "forwardBy", "withdrawBy", "publishBy"} {
 				if len(name) > len(kind) && name[len(name)-len(kind):] == kind {
 					kinds[kind] = true
 				}
@@ -296,7 +322,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 		for _, fields := range after {
 			total += len(fields)
 		}
-		if len(kinds) < 4 || len(moved) == total {
+		if len(kinds) < 5 || !kinds["publishBy"] || len(moved) == total {
 			t.Errorf("the notice moved %d of %d deadlines, of the kinds %v: the test needs some of most kinds moved and some kept", len(moved), total, kinds)
 		}
 	})
@@ -310,7 +336,7 @@ func TestEveryDeadlineColumnIsCountedAgainOrExempt(t *testing.T) {
 	recounted := map[string]bool{ // checked by TestACalendarLoadCountsEveryDeadlineAgain
 		"repair_applications.accept_by": true, "repair_applications.decide_by": true, "repair_applications.sync_by": true,
 		"repair_applications.due_on": true, "objections.due_on": true, "objections.forward_by": true,
-		"administrative_penalties.withdraw_by": true,
+		"administrative_penalties.withdraw_by": true, "administrative_penalties.publish_by": true,
 	}
 	exempt := map[string]string{
 		"administrative_penalties.publicity_deadline": "counted in calendar months and years (民法典 arts. 201–202), not working days",

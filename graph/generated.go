@@ -172,6 +172,7 @@ type ComplexityRoot struct {
 		PublicityRuleSet          func(childComplexity int) int
 		PublicityStart            func(childComplexity int) int
 		PublicityStoppedOn        func(childComplexity int) int
+		PublishBy                 func(childComplexity int) int
 		PublishedOn               func(childComplexity int) int
 		RegistrationNo            func(childComplexity int) int
 		Remark                    func(childComplexity int) int
@@ -2089,6 +2090,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.PublicityStoppedOn(childComplexity), true
+	case "AdministrativePenalty.publishBy":
+		if e.ComplexityRoot.AdministrativePenalty.PublishBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.PublishBy(childComplexity), true
 	case "AdministrativePenalty.publishedOn":
 		if e.ComplexityRoot.AdministrativePenalty.PublishedOn == nil {
 			break
@@ -8712,6 +8719,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_validUntil(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_AdministrativePenalty_publishedOn(ctx, field)
+	case "publishBy":
+		return ec.fieldContext_AdministrativePenalty_publishBy(ctx, field)
 	case "publicityStart":
 		return ec.fieldContext_AdministrativePenalty_publicityStart(ctx, field)
 	case "publicityMinEnd":
@@ -16987,6 +16996,29 @@ func (ec *executionContext) _AdministrativePenalty_publishedOn(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AdministrativePenalty_publishBy(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publishBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publishBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
 }
 
@@ -45935,7 +45967,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "aggravatedFine", "aggravatedFineNEQ", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publishedOn", "publishedOnNEQ", "publishedOnIn", "publishedOnNotIn", "publishedOnGT", "publishedOnGTE", "publishedOnLT", "publishedOnLTE", "publishedOnIsNil", "publishedOnNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalBasis", "withdrawalBasisNEQ", "withdrawalBasisIn", "withdrawalBasisNotIn", "withdrawalBasisGT", "withdrawalBasisGTE", "withdrawalBasisLT", "withdrawalBasisLTE", "withdrawalBasisContains", "withdrawalBasisHasPrefix", "withdrawalBasisHasSuffix", "withdrawalBasisIsNil", "withdrawalBasisNotNil", "withdrawalBasisEqualFold", "withdrawalBasisContainsFold", "withdrawalEffectiveOn", "withdrawalEffectiveOnNEQ", "withdrawalEffectiveOnIn", "withdrawalEffectiveOnNotIn", "withdrawalEffectiveOnGT", "withdrawalEffectiveOnGTE", "withdrawalEffectiveOnLT", "withdrawalEffectiveOnLTE", "withdrawalEffectiveOnIsNil", "withdrawalEffectiveOnNotNil", "withdrawBy", "withdrawByNEQ", "withdrawByIn", "withdrawByNotIn", "withdrawByGT", "withdrawByGTE", "withdrawByLT", "withdrawByLTE", "withdrawByIsNil", "withdrawByNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "aggravatedFine", "aggravatedFineNEQ", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publishedOn", "publishedOnNEQ", "publishedOnIn", "publishedOnNotIn", "publishedOnGT", "publishedOnGTE", "publishedOnLT", "publishedOnLTE", "publishedOnIsNil", "publishedOnNotNil", "publishBy", "publishByNEQ", "publishByIn", "publishByNotIn", "publishByGT", "publishByGTE", "publishByLT", "publishByLTE", "publishByIsNil", "publishByNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalBasis", "withdrawalBasisNEQ", "withdrawalBasisIn", "withdrawalBasisNotIn", "withdrawalBasisGT", "withdrawalBasisGTE", "withdrawalBasisLT", "withdrawalBasisLTE", "withdrawalBasisContains", "withdrawalBasisHasPrefix", "withdrawalBasisHasSuffix", "withdrawalBasisIsNil", "withdrawalBasisNotNil", "withdrawalBasisEqualFold", "withdrawalBasisContainsFold", "withdrawalEffectiveOn", "withdrawalEffectiveOnNEQ", "withdrawalEffectiveOnIn", "withdrawalEffectiveOnNotIn", "withdrawalEffectiveOnGT", "withdrawalEffectiveOnGTE", "withdrawalEffectiveOnLT", "withdrawalEffectiveOnLTE", "withdrawalEffectiveOnIsNil", "withdrawalEffectiveOnNotNil", "withdrawBy", "withdrawByNEQ", "withdrawByIn", "withdrawByNotIn", "withdrawByGT", "withdrawByGTE", "withdrawByLT", "withdrawByLTE", "withdrawByIsNil", "withdrawByNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -48112,6 +48144,76 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.PublishedOnNotNil = data
+		case "publishBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishBy"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishBy = data
+		case "publishByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByNEQ = data
+		case "publishByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByIn = data
+		case "publishByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByNotIn = data
+		case "publishByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByGT = data
+		case "publishByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByGTE = data
+		case "publishByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByLT = data
+		case "publishByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByLTE = data
+		case "publishByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByIsNil = data
+		case "publishByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishByNotNil = data
 		case "publicityStart":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStart"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -78526,6 +78628,11 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			}
 		case "publishedOn":
 			out.Values[i] = ec._AdministrativePenalty_publishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishBy":
+			out.Values[i] = ec._AdministrativePenalty_publishBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

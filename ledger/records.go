@@ -462,6 +462,7 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 		m.ClearPublicityMinEnd()
 		m.ClearPublicityDeadline()
 		m.ClearPublicityRuleSet()
+		m.ClearPublishBy()
 		if rule != nil {
 			m.SetPublicityRuleSet(rule.RuleSet) // the rule that keeps it unpublished
 		}
@@ -473,6 +474,15 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 	m.SetPublicityDeadline(w.MaxEnd)
 	m.SetRepairable(rule.Repairable)
 	m.SetPublicityRuleSet(rule.RuleSet)
+	by, due, err := publicity.PublishBy(ctx, m, rule, decided)
+	switch {
+	case err != nil:
+		return err
+	case due:
+		m.SetPublishBy(by)
+	default:
+		m.ClearPublishBy()
+	}
 	return nil
 }
 

@@ -242,6 +242,7 @@ type loader struct {
 	rules     vocab.RuleSet
 	nextRules *time.Time // the first later day another rule set version may apply, if any
 	pubRules  []*ent.PublicityRule
+	publishBy func(r *ent.PublicityRule, decided time.Time) (time.Time, bool) // the write engine's, on the calendar read once
 	measures  []*ent.JointPunishmentMeasure
 	depts     map[string]*ent.Department
 	cities    []ident.Division
@@ -262,6 +263,18 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 	}
 	if l.pubRules, err = refdata.PublicityRules(ctx, refdata.Of(db.Client)); err != nil {
 		return nil, err
+	}
+	// The calendar and the time limits are read into the memo here, so counting cannot fail later.
+	refs, src := refdata.WithCache(ctx), refdata.Of(db.Client)
+	if _, err := refdata.Calendar(refs, src); err != nil {
+		return nil, err
+	}
+	if _, err := refdata.Limit(refs, src, "PENALTY", "PUBLISH", l.day); err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	l.publishBy = func(r *ent.PublicityRule, decided time.Time) (time.Time, bool) {
+		by, due, err := publicity.PublishBy(refs, src, r, decided)
+		return by, due && err == nil
 	}
 	if l.measures, err = db.Client.JointPunishmentMeasure.Query().All(ctx); err != nil {
 		return nil, err
@@ -398,7 +411,8 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		penalties: newRows("administrative_penalties", append(recordCols, "counterparty_name", "counterparty_category", "counterparty_uscc",
 			"org_code", "legal_rep_name", "decision_no", "violation_type", "violation_facts", "legal_basis", "penalty_categories",
 			"penalty_content", "fine_amount", "procedure", "decision_date", "valid_until", "publicity_start", "publicity_min_end",
-			"publicity_deadline", "repairable", "publicity_rule_set", "authority_name", "authority_uscc", "data_source_unit", "data_source_unit_uscc")...),
+			"publicity_deadline", "repairable", "publicity_rule_set", "authority_name", "authority_uscc", "data_source_unit", "data_source_unit_uscc",
+			"publish_by")...),
 		lists: newRows("list_entries", append(recordCols, "list_type", "listed_on", "reason", "basis", "decision_no", "planned_end_on",
 			"publicity_min_end", "repairable", "order_deadline")...),
 		apps: newRows("measure_applications", "id", "measure_id", "list_entry_id", "entity_id", "subject_kind", "via", "basis", "from_on", "to_on"),
@@ -517,7 +531,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			pen := publicity.Penalty{Severity: string(v.severity), Sector: string(d.Sector), Procedure: "ORDINARY",
 				Categories: []vocab.PenaltyCategory{vocab.Warning, vocab.Fine}, Fine: &fine, Decided: on}
 			rule, _ := publicity.PenaltyRule(l.pubRules, pen)
-			var start, minEnd, deadline, ruleSet any
+			var start, minEnd, deadline, ruleSet, publishBy any
 			repairable := true
 			if rule != nil && !rule.Published {
 				ruleSet = rule.RuleSet
@@ -526,6 +540,9 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				w := publicity.PenaltySpan(rule, pen)
 				dl := w.MaxEnd
 				start, minEnd, deadline, ruleSet, repairable = w.Start, w.MinEnd, dl, rule.RuleSet, rule.Repairable
+				if by, due := l.publishBy(rule, on); due {
+					publishBy = by
+				}
 				if !dl.Before(l.day) {
 					in.Penalties = append(in.Penalties, evaluation.Penalty{Severity: v.severity})
 					lapse(dl)
@@ -535,7 +552,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				name, category, code, ident.OrgCode(code), lr.name,
 				fmt.Sprintf("%s罚字〔%d〕B%d号", strings.TrimSuffix(d.Name, "局"), on.Year(), i), v.typ, v.facts, v.basis,
 				`["WARNING","FINE"]`, fmt.Sprintf("警告，罚款人民币%s万元", fine), fine, "ORDINARY", on, on.AddDate(1, 0, 0),
-				start, minEnd, deadline, repairable, ruleSet, d.Name, d.Uscc, d.Name, d.Uscc)...)
+				start, minEnd, deadline, repairable, ruleSet, d.Name, d.Uscc, d.Name, d.Uscc, publishBy)...)
 		}
 		if listType != "" {
 			s, sev := vocab.Market, vocab.General

@@ -309,6 +309,7 @@ var timeLimitRows = []struct {
 	{"OBJECTION", "FORWARD", 2, "同上: forward within 2 working days"},
 	{"OBJECTION", "PROVIDER_CHECK", 5, "同上: provider decides within 5 working days"},
 	{"PENALTY", "WITHDRAW", 3, "总局令第45号第十一条; 《上海市社会信用条例》第三十七条: 决定被撤销、确认违法或无效的, 三个工作日内撤下"},
+	{"PENALTY", "PUBLISH", 20, "总局令第45号第九条: 自作出行政处罚决定之日起二十个工作日内公示 (跨省区 10 + 10 not modelled)"},
 }
 
 // calendar loads the calendar's days that are missing (a database made last year gets the new

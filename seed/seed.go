@@ -29,7 +29,9 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/transport"
+	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -73,6 +75,14 @@ func Reference(ctx context.Context, c *ent.Client) error {
 	}
 	if err := scaleRules(ctx, c); err != nil {
 		return err
+	}
+	// Penalties stored before publishBy existed get it where their rule counts from publication.
+	cal, err := workflow.Calendar(ctx, c)
+	if err != nil {
+		return err
+	}
+	if _, err := publicity.RecountPublishBy(ctx, c, cal, true); err != nil {
+		return fmt.Errorf("the days to publish penalties stored before: %w", err)
 	}
 	n, err := c.Division.Query().Count(ctx)
 	if err != nil {

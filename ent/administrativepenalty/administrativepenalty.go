@@ -96,6 +96,8 @@ const (
 	FieldValidUntil = "valid_until"
 	// FieldPublishedOn holds the string denoting the published_on field in the database.
 	FieldPublishedOn = "published_on"
+	// FieldPublishBy holds the string denoting the publish_by field in the database.
+	FieldPublishBy = "publish_by"
 	// FieldPublicityStart holds the string denoting the publicity_start field in the database.
 	FieldPublicityStart = "publicity_start"
 	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
@@ -216,6 +218,7 @@ var Columns = []string{
 	FieldDecisionDate,
 	FieldValidUntil,
 	FieldPublishedOn,
+	FieldPublishBy,
 	FieldPublicityStart,
 	FieldPublicityMinEnd,
 	FieldPublicityDeadline,
@@ -643,6 +646,11 @@ func ByValidUntil(opts ...sql.OrderTermOption) OrderOption {
 // ByPublishedOn orders the results by the published_on field.
 func ByPublishedOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPublishedOn, opts...).ToFunc()
+}
+
+// ByPublishBy orders the results by the publish_by field.
+func ByPublishBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublishBy, opts...).ToFunc()
 }
 
 // ByPublicityStart orders the results by the publicity_start field.

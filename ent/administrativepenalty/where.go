@@ -212,6 +212,11 @@ func PublishedOn(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublishedOn, v))
 }
 
+// PublishBy applies equality check predicate on the "publish_by" field. It's identical to PublishByEQ.
+func PublishBy(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublishBy, v))
+}
+
 // PublicityStart applies equality check predicate on the "publicity_start" field. It's identical to PublicityStartEQ.
 func PublicityStart(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStart, v))
@@ -2075,6 +2080,56 @@ func PublishedOnIsNil() predicate.AdministrativePenalty {
 // PublishedOnNotNil applies the NotNil predicate on the "published_on" field.
 func PublishedOnNotNil() predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublishedOn))
+}
+
+// PublishByEQ applies the EQ predicate on the "publish_by" field.
+func PublishByEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublishBy, v))
+}
+
+// PublishByNEQ applies the NEQ predicate on the "publish_by" field.
+func PublishByNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldPublishBy, v))
+}
+
+// PublishByIn applies the In predicate on the "publish_by" field.
+func PublishByIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldPublishBy, vs...))
+}
+
+// PublishByNotIn applies the NotIn predicate on the "publish_by" field.
+func PublishByNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldPublishBy, vs...))
+}
+
+// PublishByGT applies the GT predicate on the "publish_by" field.
+func PublishByGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldPublishBy, v))
+}
+
+// PublishByGTE applies the GTE predicate on the "publish_by" field.
+func PublishByGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldPublishBy, v))
+}
+
+// PublishByLT applies the LT predicate on the "publish_by" field.
+func PublishByLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldPublishBy, v))
+}
+
+// PublishByLTE applies the LTE predicate on the "publish_by" field.
+func PublishByLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldPublishBy, v))
+}
+
+// PublishByIsNil applies the IsNil predicate on the "publish_by" field.
+func PublishByIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldPublishBy))
+}
+
+// PublishByNotNil applies the NotNil predicate on the "publish_by" field.
+func PublishByNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublishBy))
 }
 
 // PublicityStartEQ applies the EQ predicate on the "publicity_start" field.

@@ -156,6 +156,7 @@ var (
 		{Name: "decision_date", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "valid_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "published_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "publish_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_start", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_deadline", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
@@ -183,19 +184,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[51]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[52]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[52]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[53]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[53]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[54]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -204,7 +205,7 @@ var (
 			{
 				Name:    "penalties_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[51], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[52], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
 			},
 			{
 				Name:    "penalties_source",
@@ -214,17 +215,17 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[52], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[53], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[53]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[54]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[51], AdministrativePenaltiesColumns[21]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[52], AdministrativePenaltiesColumns[21]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
@@ -239,7 +240,7 @@ var (
 			{
 				Name:    "administrativepenalty_publicity_deadline",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[38]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[39]},
 			},
 		},
 	}
@@ -1662,7 +1663,7 @@ var (
 	TimeLimitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "procedure", Type: field.TypeEnum, Enums: []string{"REPAIR", "OBJECTION", "PENALTY"}},
-		{Name: "step", Type: field.TypeEnum, Enums: []string{"ACCEPT", "DECIDE", "SYNC", "MARK", "PLATFORM_CHECK", "FORWARD", "PROVIDER_CHECK", "WITHDRAW"}},
+		{Name: "step", Type: field.TypeEnum, Enums: []string{"ACCEPT", "DECIDE", "SYNC", "MARK", "PLATFORM_CHECK", "FORWARD", "PROVIDER_CHECK", "WITHDRAW", "PUBLISH"}},
 		{Name: "working_days", Type: field.TypeInt},
 		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},

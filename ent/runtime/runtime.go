@@ -532,19 +532,19 @@ func init() {
 	// administrativepenalty.SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	administrativepenalty.SuspendedOrRevokedLicenceValidator = administrativepenaltyDescSuspendedOrRevokedLicence.Validators[0].(func(string) error)
 	// administrativepenaltyDescRepairable is the schema descriptor for repairable field.
-	administrativepenaltyDescRepairable := administrativepenaltyFields[27].Descriptor()
+	administrativepenaltyDescRepairable := administrativepenaltyFields[28].Descriptor()
 	// administrativepenalty.DefaultRepairable holds the default value on creation for the repairable field.
 	administrativepenalty.DefaultRepairable = administrativepenaltyDescRepairable.Default.(bool)
 	// administrativepenaltyDescPublicityRuleSet is the schema descriptor for publicity_rule_set field.
-	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[28].Descriptor()
+	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[29].Descriptor()
 	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
 	// administrativepenaltyDescWithdrawalBasis is the schema descriptor for withdrawal_basis field.
-	administrativepenaltyDescWithdrawalBasis := administrativepenaltyFields[31].Descriptor()
+	administrativepenaltyDescWithdrawalBasis := administrativepenaltyFields[32].Descriptor()
 	// administrativepenalty.WithdrawalBasisValidator is a validator for the "withdrawal_basis" field. It is called by the builders before save.
 	administrativepenalty.WithdrawalBasisValidator = administrativepenaltyDescWithdrawalBasis.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[34].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[35].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -562,7 +562,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[35].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[36].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -580,7 +580,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[36].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[37].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -598,7 +598,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[37].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[38].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -616,7 +616,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescRemark is the schema descriptor for remark field.
-	administrativepenaltyDescRemark := administrativepenaltyFields[38].Descriptor()
+	administrativepenaltyDescRemark := administrativepenaltyFields[39].Descriptor()
 	// administrativepenalty.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
 	administrativepenalty.RemarkValidator = administrativepenaltyDescRemark.Validators[0].(func(string) error)
 	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})

@@ -91,6 +91,8 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("处罚有效期 (CF_YXQ)."),
 		field.Time("published_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Day the penalty was first published (公示日期), on or after its decision date: a rule counting from publication (SAMR Order 45 art. 13, 自公示之日起) counts from it; empty for the decision date."),
+		field.Time("publish_by").SchemaType(dateType).Annotations(dateGQL, noInput).Optional().Nillable().
+			Comment("Last day to publish the penalty, where its publicity rule counts from publication: the decision date plus the PENALTY/PUBLISH time limit in working days in force that day (SAMR Order 45 art. 9: 20; the 10 + 10 across provinces is not modelled). A publishedOn after it, or none after it has passed, was late."),
 		field.Time("publicity_start").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Start of publicity: the decision date, or the day published (publishedOn) under a rule counting from publication.").Annotations(noInput),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().

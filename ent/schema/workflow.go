@@ -98,8 +98,8 @@ type TimeLimit struct{ ent.Schema }
 func (TimeLimit) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("procedure").Values("REPAIR", "OBJECTION", "PENALTY").Comment("Procedure: REPAIR 信用修复, OBJECTION 异议处理, PENALTY 行政处罚信息公示."),
-		field.Enum("step").Values("ACCEPT", "DECIDE", "SYNC", "MARK", "PLATFORM_CHECK", "FORWARD", "PROVIDER_CHECK", "WITHDRAW").
-			Comment("Step: ACCEPT 受理, DECIDE 决定, SYNC 同步, MARK 异议标注, PLATFORM_CHECK 平台核查, FORWARD 转送认定单位, PROVIDER_CHECK 认定单位核查, WITHDRAW 撤下处罚信息 (a penalty whose decision was revoked)."),
+		field.Enum("step").Values("ACCEPT", "DECIDE", "SYNC", "MARK", "PLATFORM_CHECK", "FORWARD", "PROVIDER_CHECK", "WITHDRAW", "PUBLISH").
+			Comment("Step: ACCEPT 受理, DECIDE 决定, SYNC 同步, MARK 异议标注, PLATFORM_CHECK 平台核查, FORWARD 转送认定单位, PROVIDER_CHECK 认定单位核查, WITHDRAW 撤下处罚信息 (a penalty whose decision was revoked), PUBLISH 公示处罚信息 (from the decision, where a rule counts the window from publication)."),
 		field.Int("working_days").Min(0).Comment("Working days allowed."),
 		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day in force."),
 		field.String("basis").Optional().MaxLen(255).Comment("Where the limit comes from."),

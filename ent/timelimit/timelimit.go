@@ -107,6 +107,7 @@ const (
 	StepFORWARD        Step = "FORWARD"
 	StepPROVIDER_CHECK Step = "PROVIDER_CHECK"
 	StepWITHDRAW       Step = "WITHDRAW"
+	StepPUBLISH        Step = "PUBLISH"
 )
 
 func (s Step) String() string {
@@ -116,7 +117,7 @@ func (s Step) String() string {
 // StepValidator is a validator for the "step" field enum values. It is called by the builders before save.
 func StepValidator(s Step) error {
 	switch s {
-	case StepACCEPT, StepDECIDE, StepSYNC, StepMARK, StepPLATFORM_CHECK, StepFORWARD, StepPROVIDER_CHECK, StepWITHDRAW:
+	case StepACCEPT, StepDECIDE, StepSYNC, StepMARK, StepPLATFORM_CHECK, StepFORWARD, StepPROVIDER_CHECK, StepWITHDRAW, StepPUBLISH:
 		return nil
 	default:
 		return fmt.Errorf("timelimit: invalid enum value for step field: %q", s)

@@ -4,8 +4,9 @@
 // The notice for a year comes out late in the year before; until then the year's statutory
 // holidays are stored provisional (seed), and deadlines that reach into it are counted on them.
 // Loading the notice replaces the years it covers — confirmed, make-up working days (调休)
-// included — and counts every stored deadline again (repair, objections, withdrawals), in one
-// transaction: a deadline is always the count on the calendar as it stands.
+// included — and counts every stored deadline again (repair, objections, withdrawals, the
+// days to publish penalties), in one transaction: a deadline is always the count on the
+// calendar as it stands.
 package calendar
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
 	"github.com/creditgraph/creditgraph/sectors/objection"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 	"github.com/creditgraph/creditgraph/sectors/revocation"
 	"github.com/creditgraph/creditgraph/sectors/workdays"
@@ -197,4 +199,7 @@ func Recount(ctx context.Context, c *ent.Client) ([]workflow.Change, error) {
 // recounts are the procedures whose deadlines are counted in working days.
 var recounts = []func(context.Context, *ent.Client, workdays.Calendar) ([]workflow.Change, error){
 	repair.Recount, objection.Recount, revocation.Recount,
+	func(ctx context.Context, c *ent.Client, cal workdays.Calendar) ([]workflow.Change, error) {
+		return publicity.RecountPublishBy(ctx, c, cal, false)
+	},
 }

@@ -1,5 +1,6 @@
 // Package refdata reads the reference rows that validating a record needs — departments,
-// publicity rules and the dated scale rules — and memoises the first two for the length of one batch write, so a batch of 1,000
+// publicity rules, the official calendar and time limits, and the dated scale rules — and
+// memoises all but the last for the length of one batch write, so a batch of 1,000
 // penalties reads each reference row once instead of once per row. Outside a batch every call
 // reads the database, so a change to a department or a rule is seen at once.
 package refdata
@@ -13,9 +14,12 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
+	"github.com/creditgraph/creditgraph/sectors/workdays"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -26,6 +30,8 @@ type cache struct {
 	deps     map[int]*ent.Department
 	rules    []*ent.PublicityRule // nil until loaded
 	entities map[int]EntityCode
+	calendar *workdays.Calendar // nil until loaded
+	limits   []*ent.TimeLimit   // nil until loaded
 }
 
 // WithCache returns ctx carrying a memo for one batch write. Use it only for the length of a
@@ -216,4 +222,61 @@ func Owner(ctx context.Context, c *ent.Client, id int) (authz.Owner, error) {
 		return authz.Owner{}, err
 	}
 	return authz.Owner{Sector: d.Sector, Department: d.Code}, nil
+}
+
+// Calendar is the official calendar: the Holiday rows, read whoever asks.
+func Calendar(ctx context.Context, src Source) (workdays.Calendar, error) {
+	memo := from(ctx)
+	if memo != nil {
+		memo.mu.Lock()
+		cal := memo.calendar
+		memo.mu.Unlock()
+		if cal != nil {
+			return *cal, nil
+		}
+	}
+	rows, err := src.Client().Holiday.Query().Order(ent.Asc(holiday.FieldDay)).All(authz.AsSystem(ctx))
+	if err != nil {
+		return workdays.Calendar{}, err
+	}
+	days := make([]workdays.Day, len(rows))
+	for i, r := range rows {
+		days[i] = workdays.Day{Date: r.Day, Working: r.Working}
+	}
+	cal := workdays.New(days)
+	if memo != nil {
+		memo.mu.Lock()
+		memo.calendar = &cal
+		memo.mu.Unlock()
+	}
+	return cal, nil
+}
+
+// Limit is the time limit in working days of a procedure's step in force on day: the version
+// with the latest first day not after it. None in force is an error that ent.IsNotFound tells.
+func Limit(ctx context.Context, src Source, procedure, step string, day time.Time) (int, error) {
+	memo := from(ctx)
+	var limits []*ent.TimeLimit
+	if memo != nil {
+		memo.mu.Lock()
+		limits = memo.limits
+		memo.mu.Unlock()
+	}
+	if limits == nil {
+		var err error
+		if limits, err = src.Client().TimeLimit.Query().Order(ent.Desc(timelimit.FieldEffectiveFrom), ent.Desc(timelimit.FieldID)).All(authz.AsSystem(ctx)); err != nil {
+			return 0, err
+		}
+		if memo != nil {
+			memo.mu.Lock()
+			memo.limits = limits
+			memo.mu.Unlock()
+		}
+	}
+	for _, l := range limits {
+		if string(l.Procedure) == procedure && string(l.Step) == step && !l.EffectiveFrom.After(day) {
+			return l.WorkingDays, nil
+		}
+	}
+	return 0, fmt.Errorf("time limit %s/%s: %w", procedure, step, &ent.NotFoundError{})
 }

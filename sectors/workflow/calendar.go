@@ -9,31 +9,18 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/holiday"
-	"github.com/creditgraph/creditgraph/ent/timelimit"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/workdays"
 )
 
 // Calendar loads the official calendar (reference data, read whoever asks).
 func Calendar(ctx context.Context, c *ent.Client) (workdays.Calendar, error) {
-	rows, err := c.Holiday.Query().Order(ent.Asc(holiday.FieldDay)).All(authz.AsSystem(ctx))
-	if err != nil {
-		return workdays.Calendar{}, err
-	}
-	days := make([]workdays.Day, len(rows))
-	for i, r := range rows {
-		days[i] = workdays.Day{Date: r.Day, Working: r.Working}
-	}
-	return workdays.New(days), nil
+	return refdata.Calendar(ctx, refdata.Of(c))
 }
 
 // Limit is the time limit in working days of a procedure's step in force on day.
 func Limit(ctx context.Context, c *ent.Client, procedure, step string, day time.Time) (int, error) {
-	l, err := c.TimeLimit.Query().Where(timelimit.ProcedureEQ(timelimit.Procedure(procedure)), timelimit.StepEQ(timelimit.Step(step)), timelimit.EffectiveFromLTE(day)).
-		Order(ent.Desc(timelimit.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("time limit %s/%s: %w", procedure, step, err)
-	}
-	return l.WorkingDays, nil
+	return refdata.Limit(ctx, refdata.Of(c), procedure, step, day)
 }
 
 // Horizon is how far ahead the official calendar must reach for deadlines counted in working
