@@ -259,7 +259,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 			return got
 		}
 		before := check("as the workflows counted them")
-		if changes, err := calendar.Recount(ctx, c); err != nil || len(changes) != 0 {
+		if changes, err := calendar.Recount(ctx, c, time.Time{}); err != nil || len(changes) != 0 {
 			t.Fatalf("counting again on the same calendar changed %v (%v)", changes, err)
 		}
 

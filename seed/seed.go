@@ -81,7 +81,7 @@ func Reference(ctx context.Context, c *ent.Client) error {
 	if err != nil {
 		return err
 	}
-	if _, err := publicity.RecountPublishBy(ctx, c, cal, true); err != nil {
+	if _, err := publicity.RecountPublishBy(ctx, c, cal, time.Time{}, true); err != nil {
 		return fmt.Errorf("the days to publish penalties stored before: %w", err)
 	}
 	n, err := c.Division.Query().Count(ctx)

@@ -170,7 +170,8 @@ func Replace(ctx context.Context, c *ent.Client, days []Day) (*Report, error) {
 		return nil, fmt.Errorf("storing the calendar: %w", err)
 	}
 	rep.Days = len(days)
-	changes, err := Recount(ctx, c)
+	// A deadline before the first day replaced counted no replaced day, and stays.
+	changes, err := Recount(ctx, c, time.Date(rep.Years[0], 1, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		return nil, err
 	}
@@ -179,14 +180,21 @@ func Replace(ctx context.Context, c *ent.Client, days []Day) (*Report, error) {
 }
 
 // Recount counts every stored deadline again on the calendar as stored, and stores those that
-// changed: each procedure's own recount, over the deadlines it sets.
-func Recount(ctx context.Context, c *ent.Client) ([]workflow.Change, error) {
+// changed: each procedure's own recount, over the deadlines it sets. Penalties' days to publish,
+// which are many, are counted again only from since on (the zero time: all); the workflows'
+// deadlines are few, and all are.
+func Recount(ctx context.Context, c *ent.Client, since time.Time) ([]workflow.Change, error) {
 	cal, err := workflow.Calendar(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	var all []workflow.Change
-	for _, recount := range recounts {
+	for _, recount := range []func(context.Context, *ent.Client, workdays.Calendar) ([]workflow.Change, error){
+		repair.Recount, objection.Recount, revocation.Recount,
+		func(ctx context.Context, c *ent.Client, cal workdays.Calendar) ([]workflow.Change, error) {
+			return publicity.RecountPublishBy(ctx, c, cal, since, false)
+		},
+	} {
 		changes, err := recount(ctx, c, cal)
 		if err != nil {
 			return nil, err
@@ -194,12 +202,4 @@ func Recount(ctx context.Context, c *ent.Client) ([]workflow.Change, error) {
 		all = append(all, changes...)
 	}
 	return all, nil
-}
-
-// recounts are the procedures whose deadlines are counted in working days.
-var recounts = []func(context.Context, *ent.Client, workdays.Calendar) ([]workflow.Change, error){
-	repair.Recount, objection.Recount, revocation.Recount,
-	func(ctx context.Context, c *ent.Client, cal workdays.Calendar) ([]workflow.Change, error) {
-		return publicity.RecountPublishBy(ctx, c, cal, false)
-	},
 }

@@ -44,11 +44,12 @@ func publishBy(ctx context.Context, src refdata.Source, cal *workdays.Calendar, 
 	return cal.Add(decided, n), true, nil
 }
 
-// RecountPublishBy counts every published penalty's publishBy again on cal, the calendar as it
-// now stands, as the write engine counted it (the rule the penalty's fields choose, PublishBy),
-// and stores those that changed; with missingOnly, only penalties without one (a database
-// made before publishBy existed). The update is the deadline's alone: no record event.
-func RecountPublishBy(ctx context.Context, c *ent.Client, cal workdays.Calendar, missingOnly bool) ([]workflow.Change, error) {
+// RecountPublishBy counts the publishBy of every published penalty due on or after since (the
+// zero time: every one) again on cal, the calendar as it now stands, as the write engine
+// counted it (the rule the penalty's fields choose, PublishBy), and stores those that changed;
+// with missingOnly, only penalties without one (a database made before publishBy existed). The
+// update is the deadline's alone: no record event.
+func RecountPublishBy(ctx context.Context, c *ent.Client, cal workdays.Calendar, since time.Time, missingOnly bool) ([]workflow.Change, error) {
 	ctx = authz.AsSystem(ctx)
 	rules, err := refdata.PublicityRules(ctx, refdata.Of(c))
 	if err != nil {
@@ -63,6 +64,8 @@ func RecountPublishBy(ctx context.Context, c *ent.Client, cal workdays.Calendar,
 	q := c.AdministrativePenalty.Query().Where(administrativepenalty.PublicityStartNotNil(), administrativepenalty.PublicityRuleSetIn(anchored...))
 	if missingOnly {
 		q.Where(administrativepenalty.PublishByIsNil())
+	} else if !since.IsZero() {
+		q.Where(administrativepenalty.PublishByGTE(since))
 	}
 	ps, err := q.Order(ent.Asc(administrativepenalty.FieldID)).All(ctx)
 	if err != nil {
