@@ -216,27 +216,7 @@ func TestACalendarLoadCountsEveryDeadlineAgain(t *testing.T) {
 		}
 		// oracle counts a deadline from the calendar's rows and the limits' rows, read by SQL.
 		oracle := func(s start) time.Time {
-			off := map[string]bool{} // day → a holiday (true) or a make-up working day (false)
-			for _, working := range []bool{false, true} {
-				for _, d := range sqlStrings(t, env, `SELECT day FROM holidays WHERE working = ?`, working) {
-					off[d[:10]] = !working
-				}
-			}
-			n := 0
-			if err := env.db.SQL.QueryRow("SELECT working_days FROM time_limits WHERE `procedure` = ? AND step = ? AND SUBSTR(effective_from, 1, 10) <= ? ORDER BY effective_from DESC LIMIT 1",
-				s.procedure, s.step, s.on.Format(time.DateOnly)).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			d := s.on
-			for n > 0 {
-				d = d.AddDate(0, 0, 1)
-				holiday, listed := off[d.Format(time.DateOnly)]
-				weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
-				if listed && !holiday || !listed && !weekend {
-					n--
-				}
-			}
-			return d
+			return deadlineOracle(t, env, s.procedure, s.step, s.on)
 		}
 		check := func(when string) map[key]map[string]time.Time {
 			t.Helper()
@@ -360,4 +340,32 @@ func TestEveryDeadlineColumnIsCountedAgainOrExempt(t *testing.T) {
 	if seen != len(recounted)+len(exempt) {
 		t.Errorf("%d deadline columns in the schema, %d named here: a name here is stale", seen, len(recounted)+len(exempt))
 	}
+}
+
+// deadlineOracle is the tests' own count of a deadline in working days: the working days of
+// procedure's step in force on start, read from time_limits by SQL, counted from start over the
+// holidays table as it stands (a weekend is off unless listed as worked, a listed holiday off).
+func deadlineOracle(t *testing.T, env *testEnv, procedure, step string, start time.Time) time.Time {
+	t.Helper()
+	off := map[string]bool{} // day → a holiday (true) or a make-up working day (false)
+	for _, working := range []bool{false, true} {
+		for _, d := range sqlStrings(t, env, `SELECT day FROM holidays WHERE working = ?`, working) {
+			off[d[:10]] = !working
+		}
+	}
+	n := 0
+	if err := env.db.SQL.QueryRow("SELECT working_days FROM time_limits WHERE `procedure` = ? AND step = ? AND SUBSTR(effective_from, 1, 10) <= ? ORDER BY effective_from DESC LIMIT 1",
+		procedure, step, start.Format(time.DateOnly)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	d := start
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		holiday, listed := off[d.Format(time.DateOnly)]
+		weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
+		if listed && !holiday || !listed && !weekend {
+			n--
+		}
+	}
+	return d
 }
