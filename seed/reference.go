@@ -2,6 +2,7 @@ package seed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,6 +10,13 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
+	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -605,4 +613,48 @@ func minFromOf(listType string) *publicityrule.MinFrom {
 		return &f
 	}
 	return nil // the default, START
+}
+
+// requiredReference is the reference data without which answers are wrong rather than refused:
+// with no publicity rules every penalty is unpublished, with no calendar or time limits no
+// deadline is counted, with no departments or divisions records and tokens name nothing. By
+// table, with what it holds as an operator reads it. Reference fills each; ReferenceMissing
+// says which are empty.
+var requiredReference = []struct{ table, what string }{
+	{publicityrule.Table, "publicity rules"},
+	{evaluationruleset.Table, "evaluation rule set"},
+	{scalerule.Table, "rating scales"},
+	{timelimit.Table, "time limits"},
+	{holiday.Table, "official calendar"},
+	{jointpunishmentmeasure.Table, "joint-punishment catalogue"},
+	{incentivemeasure.Table, "incentive catalogue"},
+	{division.Table, "administrative divisions"},
+	{department.Table, "departments"},
+}
+
+// optionalReference are the tables Reference fills that may rightly be empty, with why.
+var optionalReference = map[string]string{
+	exemptionperiod.Table: "the credit office may end or delete the exemption period; without one nothing is exempt, which is the rule",
+}
+
+// ReferenceMissing names the reference data the database lacks (nil when none): a database
+// whose schema was applied by `migrate` of a build that did not load the reference, or by
+// hand. Commands that answer or write refuse such a database rather than answer wrongly.
+func ReferenceMissing(ctx context.Context, c *ent.Client) ([]string, error) {
+	var missing []string
+	for _, r := range requiredReference {
+		rows, err := c.QueryContext(ctx, "SELECT 1 FROM "+r.table+" LIMIT 1")
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", r.table, err)
+		}
+		found := rows.Next()
+		err = errors.Join(rows.Err(), rows.Close())
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", r.table, err)
+		}
+		if !found {
+			missing = append(missing, r.what)
+		}
+	}
+	return missing, nil
 }

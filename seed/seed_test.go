@@ -12,6 +12,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/migrate"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
@@ -405,6 +406,74 @@ func TestReferenceAddsMissingTimeLimits(t *testing.T) {
 			if withdraw != 3 || accept != 4 || count("time_limits") != limits || count("exemption_periods") != periods {
 				t.Errorf("after a start: withdraw %d days (want 3), accept %d (the office's 4), %d limits (want %d), %d exemption periods (want %d)",
 					withdraw, accept, count("time_limits"), limits, count("exemption_periods"), periods)
+			}
+		}
+	})
+}
+
+// Every table Reference fills is either required by ReferenceMissing or listed as optional with
+// its reason, so reference data added later cannot be forgotten by the check that commands rely
+// on; and emptying any required table alone makes ReferenceMissing name it.
+func TestReferenceMissingNamesEveryTableReferenceFills(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		filled := func() map[string]bool {
+			got := map[string]bool{}
+			for _, tb := range migrate.Tables {
+				if storagetest.Count(t, db, tb.Name, "") > 0 {
+					got[tb.Name] = true
+				}
+			}
+			return got
+		}
+		before := filled()
+		required, what := seed.RequiredReference()
+		missing, err := seed.ReferenceMissing(ctx, db.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(missing) != len(required) {
+			t.Errorf("a migrated database without reference data: missing %q, want all %d of %v", missing, len(required), required)
+		}
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		if missing, err := seed.ReferenceMissing(ctx, db.Client); err != nil || len(missing) > 0 {
+			t.Fatalf("after Reference: missing %q, %v", missing, err)
+		}
+		after := filled()
+		for tb := range after {
+			if !before[tb] && !slices.Contains(required, tb) && seed.OptionalReference[tb] == "" {
+				t.Errorf("Reference fills %s, which ReferenceMissing does not check: add it to requiredReference, or to optionalReference with the reason it may be empty", tb)
+			}
+		}
+		for _, tb := range required {
+			if !after[tb] || before[tb] {
+				t.Errorf("%s is required reference data, but Reference does not fill it", tb)
+			}
+		}
+		for tb := range seed.OptionalReference {
+			if !after[tb] {
+				t.Errorf("%s is listed as optional reference data, but Reference does not fill it", tb)
+			}
+		}
+		for i, tb := range required {
+			tx, err := db.Client.Tx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Client().ExecContext(ctx, "DELETE FROM "+tb); err != nil {
+				_ = tx.Rollback()
+				t.Fatal(err)
+			}
+			missing, err := seed.ReferenceMissing(ctx, tx.Client())
+			_ = tx.Rollback()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(missing, what[i:i+1]) {
+				t.Errorf("%s emptied: missing %q, want only %q", tb, missing, what[i])
 			}
 		}
 	})

@@ -160,7 +160,7 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 		fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (CREDITGRAPH_DEBUG_ADDR)")
 		fs.IntVar(&c.goroutineStack, "goroutine-stack", 32,
 			"KiB of stack new goroutines start with, held up by 64 parked goroutines (the runtime's own choice grows gqlgen's goroutines by copying); 0 leaves it to the runtime (CREDITGRAPH_GOROUTINE_STACK)")
-		fs.BoolVar(&c.migrate, "migrate", false, "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
+		fs.BoolVar(&c.migrate, "migrate", false, "apply the schema and load the reference data on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
 		fs.StringVar(&c.demo, "demo", "auto", "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", true, "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
 		fs.StringVar(&c.corsOrigins, "cors-origins", "", "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
@@ -295,6 +295,26 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		if err := db.Migrate(ctx); err != nil {
 			return err
 		}
+		// The reference data come with the schema: rules, calendar, time limits, catalogues,
+		// divisions and departments this build knows, added where missing and upgraded where
+		// an earlier build stored less (seed loads them itself, before its entities).
+		if cmd != "seed" {
+			if err := seed.Reference(ctx, db.Client); err != nil {
+				return fmt.Errorf("loading the reference data: %w", err)
+			}
+		}
+	}
+	// A database without them would answer wrongly, not fail: every penalty unpublished, no
+	// deadline counted, tokens for departments that do not exist.
+	if cmd != "migrate" && cmd != "seed" {
+		missing, err := seed.ReferenceMissing(authz.SystemContext(ctx), db.Client)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("the database at %s has no %s: run `creditgraph migrate --db …` once (it applies the schema and loads the reference data), or serve with --migrate",
+				target.Where, strings.Join(missing, ", "))
+		}
 	}
 	authorizer, err := authz.New(ctx, authz.EntStore{Client: db.Client}, logger,
 		authz.Config{Clock: clock, Publicity: publicity.Predicate})
@@ -304,7 +324,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	tokens := authz.TokenService{Client: db.Client, Authorizer: authorizer}
 	switch cmd {
 	case "migrate":
-		logger.Info("schema applied", "dialect", target.Dialect)
+		logger.Info("schema and reference data applied", "dialect", target.Dialect)
 		return nil
 	case "seed":
 		// Province-scale loads go around the ORM (seed.Bulk computes what the hooks derive);
@@ -755,7 +775,7 @@ func demoTokenFile(dbPath string) string {
 // commands are the subcommands with what each does, for help.
 var commands = []struct{ name, what string }{
 	{"serve", "serve the GraphQL API and the playground (the default; loads demo data into an empty SQLite database)"},
-	{"migrate", "apply the schema to the database"},
+	{"migrate", "apply the schema and load the reference data (rules, calendar, time limits, catalogues, divisions, departments)"},
 	{"seed", "load generated entities and records at province scale (resumable)"},
 	{"recompute", "recompute entities' evaluations (all, or --due for the lapsed ones)"},
 	{"import", "import a department's XLSX or CSV (UTF-8/GB18030) file in the national layout, with a per-row report"},

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -515,4 +518,82 @@ func TestImportProgressLines(t *testing.T) {
 	if !newProgress(dev, start).live {
 		t.Errorf("%s, a character device, is not written live", os.DevNull)
 	}
+}
+
+// migrate brings the reference data with the schema. On MySQL a database whose schema alone was
+// applied (by an earlier build's migrate, or by hand) is refused by every command that reads or
+// writes it — naming what it lacks and the command that loads it, and writing nothing — until
+// migrate runs; on SQLite every command applies both, so such a file is completed instead.
+func TestReferenceDataComesWithMigrate(t *testing.T) {
+	t.Setenv("CREDITGRAPH_DATA_KEY", "Y3JlZGl0Z3JhcGgtdGVzdC1rZXktMzItYnl0ZXMhISE=")
+	ctx := context.Background()
+	schemaOnly := func(t *testing.T, addr string) *storage.DB {
+		target, err := storage.ParseTarget(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := storage.Open(ctx, target, storage.Options{Cipher: storagetest.TestCipher()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	csvFile := filepath.Join(t.TempDir(), "penalties.csv")
+	if err := os.WriteFile(csvFile, []byte("行政相对人名称,统一社会信用代码\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	commands := func(addr string) [][]string {
+		return [][]string{
+			{"token", "issue", "--db", addr, "--name", "clerk-1", "--department", "market", "--role", "clerk"},
+			{"token", "list", "--db", addr},
+			{"recompute", "--db", addr},
+			{"import", "--db", addr, "--department", "market-320000", csvFile},
+			{"serve", "--db", addr, "--addr", "127.0.0.1:0"},
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		addr := filepath.Join(t.TempDir(), "cg.db")
+		db := schemaOnly(t, addr)
+		if missing, err := seed.ReferenceMissing(ctx, db.Client); err != nil || len(missing) == 0 {
+			t.Fatalf("the schema alone: missing %q, %v", missing, err)
+		}
+		if err := run(ctx, commands(addr)[0], quiet()); err != nil {
+			t.Fatalf("token issue on a SQLite file with the schema alone: %v", err)
+		}
+		if missing, err := seed.ReferenceMissing(ctx, db.Client); err != nil || len(missing) > 0 {
+			t.Errorf("after a command: missing %q, %v", missing, err)
+		}
+	})
+	t.Run("mysql", func(t *testing.T) {
+		if !storagetest.MySQLConfigured() {
+			t.Skipf("%s is not set", storagetest.EnvMySQL)
+		}
+		addr := storagetest.NewMySQLAddress(t)
+		db := schemaOnly(t, addr)
+		for _, args := range commands(addr) {
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a serve that started stops
+			err := run(cctx, args, quiet())
+			cancel()
+			if err == nil || !strings.Contains(err.Error(), "has no publicity rules") || !strings.Contains(err.Error(), "departments") ||
+				!strings.Contains(err.Error(), "creditgraph migrate") {
+				t.Errorf("%s on a database with the schema alone: %v, want a refusal naming what is missing and migrate", args[0], err)
+			}
+		}
+		if n := storagetest.Count(t, db, "api_tokens", ""); n != 0 {
+			t.Errorf("%d tokens stored by refused commands", n)
+		}
+		if err := run(ctx, []string{"migrate", "--db", addr}, quiet()); err != nil {
+			t.Fatal(err)
+		}
+		if missing, err := seed.ReferenceMissing(ctx, db.Client); err != nil || len(missing) > 0 {
+			t.Fatalf("after migrate: missing %q, %v", missing, err)
+		}
+		if err := run(ctx, commands(addr)[0], quiet()); err != nil {
+			t.Errorf("token issue after migrate: %v", err)
+		}
+	})
 }

@@ -74,6 +74,17 @@ func OpenSQLite(t testing.TB, o Options) *storage.DB {
 // OpenMySQL creates a database on the server named by EnvMySQL and opens it migrated.
 func OpenMySQL(t testing.TB, o Options) *storage.DB {
 	t.Helper()
+	target, err := storage.ParseTarget(NewMySQLAddress(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return open(t, target, o)
+}
+
+// NewMySQLAddress creates an empty database on the server named by EnvMySQL, dropped when the
+// test ends, and returns its mysql:// address as the commands' --db takes it.
+func NewMySQLAddress(t testing.TB) string {
+	t.Helper()
 	raw := os.Getenv(EnvMySQL)
 	if raw == "" {
 		t.Skipf("%s is not set", EnvMySQL)
@@ -89,11 +100,7 @@ func OpenMySQL(t testing.TB, o Options) *storage.DB {
 	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), counter.Add(1))
 	createDatabase(t, *u, name)
 	u.Path = "/" + name
-	target, err := storage.ParseTarget(u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return open(t, target, o)
+	return u.String()
 }
 
 // dropLockWait is how many seconds dropping a test's database waits for locks.
