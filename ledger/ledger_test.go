@@ -11,8 +11,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -107,4 +109,33 @@ func TestAPersonsIdentityIsFixedOnceRecorded(t *testing.T) {
 			t.Errorf("%s has no SetName: the test no longer looks at the right builder", builder)
 		}
 	}
+}
+
+// CheckKey accepts the key the stored ID numbers were sealed with, or any key while none is
+// stored, and refuses another: under it the same person would be recorded again.
+func TestCheckKeyRefusesAnotherKey(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		otherKey, err := pii.New([]byte("another-key-of-thirty-two-bytes!"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := &ledger.Engine{Cipher: otherKey}
+		if err := other.CheckKey(ctx, db.Client); err != nil {
+			t.Errorf("no person stored: %v, want any key taken", err)
+		}
+		if _, err := db.Client.NaturalPerson.Create().SetIDNumber("320508195510014636").SetName("郭欣玉").Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Ledger.CheckKey(ctx, db.Client); err != nil {
+			t.Errorf("the key the person was sealed with: %v", err)
+		}
+		if err := other.CheckKey(ctx, db.Client); !errors.Is(err, ledger.ErrWrongKey) {
+			t.Errorf("another key: %v, want ErrWrongKey", err)
+		}
+		if err := (&ledger.Engine{}).CheckKey(ctx, db.Client); err != nil {
+			t.Errorf("no key configured: %v, want nothing to check", err)
+		}
+	})
 }

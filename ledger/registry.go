@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/migrate"
+	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -297,5 +298,32 @@ func (e *Engine) SyncRepresentatives(ctx context.Context, c *gen.Client) error {
 		}
 	}
 	e.representatives.syncedTo = today
+	return nil
+}
+
+// ErrWrongKey is how CheckKey reports a personal-data key that does not open what is stored.
+var ErrWrongKey = errors.New("the personal-data key does not open the ID numbers stored in this database")
+
+// CheckKey tells whether the engine's personal-data key is the one the stored ID numbers were
+// sealed with, by opening the first stored one. Another key would not fail loudly where it
+// matters most: the lookup hash it computes for a known number is new, so the person would be
+// recorded a second time, and a search by ID number would miss the one whose listings and roles
+// are stored — a legal representative escaping joint punishment. A database with no person yet
+// takes any key: nothing is sealed.
+func (e *Engine) CheckKey(ctx context.Context, c *gen.Client) error {
+	if e.Cipher == nil {
+		return nil // no person can be recorded without a key, and none is opened
+	}
+	p, err := c.NaturalPerson.Query().Order(naturalperson.ByID()).Select(naturalperson.FieldID, naturalperson.FieldIDNumber).
+		First(authz.AsSystem(ctx))
+	if gen.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading a stored ID number: %w", err)
+	}
+	if _, err := e.Cipher.Open(p.IDNumber); err != nil {
+		return fmt.Errorf("%w (natural person %d: %v)", ErrWrongKey, p.ID, err)
+	}
 	return nil
 }

@@ -46,6 +46,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/calendar"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/events"
@@ -277,6 +278,12 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 			return fmt.Errorf("no database at %s: start the server once (creditgraph serve) or run creditgraph migrate --db %s", target.Path, target.Path)
 		}
 	}
+	keyFile := "" // the key file this run makes, for a SQLite database without the variable
+	if os.Getenv("CREDITGRAPH_DATA_KEY") == "" && target.Dialect == dialect.SQLite {
+		if _, err := os.Stat(keyFilePath(target)); errors.Is(err, os.ErrNotExist) {
+			keyFile = keyFilePath(target)
+		}
+	}
 	cipher, err := dataCipher(target, logger)
 	if err != nil {
 		return err
@@ -303,6 +310,17 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 				return fmt.Errorf("loading the reference data: %w", err)
 			}
 		}
+	}
+	// Another personal-data key would record every known person again under a new lookup hash.
+	if err := db.Ledger.CheckKey(ctx, db.Client); err != nil {
+		if !errors.Is(err, ledger.ErrWrongKey) {
+			return err
+		}
+		if keyFile != "" {
+			_ = os.Remove(keyFile) // made by this run, so never the database's own
+			return fmt.Errorf("%w: the key file %s was missing, and the one just made for it is removed again; put back the key file that came with the database, or set CREDITGRAPH_DATA_KEY to its key", err, keyFile)
+		}
+		return fmt.Errorf("%w: start with the key the database was loaded with (CREDITGRAPH_DATA_KEY, or the SQLite default's key file beside the database); with another one every known person would be recorded again, unreadable and unfound by ID number", err)
 	}
 	// A database without them would answer wrongly, not fail: every penalty unpublished, no
 	// deadline counted, tokens for departments that do not exist.
@@ -524,6 +542,11 @@ func reportFont(logger *slog.Logger) []byte {
 
 // dataCipher builds the personal-data cipher from CREDITGRAPH_DATA_KEY or, for the embedded
 // SQLite default only, from a key file beside the database that it creates when missing.
+// keyFilePath is where the embedded SQLite default keeps its personal-data key.
+func keyFilePath(t storage.Target) string {
+	return filepath.Join(filepath.Dir(t.Path), "creditgraph.key")
+}
+
 func dataCipher(t storage.Target, logger *slog.Logger) (*pii.Cipher, error) {
 	if k := os.Getenv("CREDITGRAPH_DATA_KEY"); k != "" {
 		key, err := pii.ParseKey(k)
@@ -535,7 +558,7 @@ func dataCipher(t storage.Target, logger *slog.Logger) (*pii.Cipher, error) {
 	if t.Dialect != dialect.SQLite {
 		return nil, errors.New("CREDITGRAPH_DATA_KEY is required with MySQL: 32 random bytes, base64 (openssl rand -base64 32)")
 	}
-	path := filepath.Join(filepath.Dir(t.Path), "creditgraph.key")
+	path := keyFilePath(t)
 	key, created, err := pii.LoadOrCreateKeyFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("personal-data key file: %w", err)

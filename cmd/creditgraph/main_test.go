@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -594,6 +595,92 @@ func TestReferenceDataComesWithMigrate(t *testing.T) {
 		}
 		if err := run(ctx, commands(addr)[0], quiet()); err != nil {
 			t.Errorf("token issue after migrate: %v", err)
+		}
+	})
+}
+
+// Every command refuses a personal-data key that does not open the stored ID numbers, before it
+// writes: with the variable set to another key, and — the embedded default — when the key file
+// beside the database is gone, in which case the key file made in its place is removed again.
+func TestCommandsRefuseAnotherPersonalDataKey(t *testing.T) {
+	ctx := context.Background()
+	const key, other = "Y3JlZGl0Z3JhcGgtdGVzdC1rZXktMzItYnl0ZXMhISE=", "YW5vdGhlci1rZXktb2YtdGhpcnR5LXR3by1ieXRlcyE="
+	persons := func(t *testing.T, addr string) int {
+		target, err := storage.ParseTarget(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := sql.Open(target.Driver, target.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var n int
+		if err := conn.QueryRow("SELECT COUNT(*) FROM natural_persons").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	refused := func(t *testing.T, addr string, args ...string) {
+		t.Helper()
+		before := persons(t, addr)
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a serve that started stops
+		defer cancel()
+		err := run(cctx, append(args, "--db", addr), quiet())
+		if err == nil || !strings.Contains(err.Error(), "does not open the ID numbers") {
+			t.Errorf("%v with another key: %v, want a refusal", args, err)
+		}
+		if after := persons(t, addr); after != before {
+			t.Errorf("%v with another key stored %d persons", args, after-before)
+		}
+	}
+	commands := [][]string{{"token", "list"}, {"recompute"}, {"seed", "--entities", "30"}, {"serve", "--addr", "127.0.0.1:0"}}
+	engines := map[string]func(t *testing.T) string{"sqlite": func(t *testing.T) string { return filepath.Join(t.TempDir(), "cg.db") }}
+	if storagetest.MySQLConfigured() {
+		engines["mysql"] = func(t *testing.T) string { return storagetest.NewMySQLAddress(t) }
+	}
+	for name, addr := range engines {
+		t.Run(name+"/variable", func(t *testing.T) {
+			addr := addr(t)
+			t.Setenv("CREDITGRAPH_DATA_KEY", key)
+			if err := run(ctx, []string{"seed", "--db", addr, "--entities", "20"}, quiet()); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("CREDITGRAPH_DATA_KEY", other)
+			for _, args := range commands {
+				refused(t, addr, args...)
+			}
+			t.Setenv("CREDITGRAPH_DATA_KEY", key)
+			if err := run(ctx, []string{"token", "list", "--db", addr}, quiet()); err != nil {
+				t.Errorf("token list with the database's key: %v", err)
+			}
+		})
+	}
+	t.Run("sqlite/key file", func(t *testing.T) {
+		t.Setenv("CREDITGRAPH_DATA_KEY", "") // the embedded default: the key file beside the database
+		addr := filepath.Join(t.TempDir(), "cg.db")
+		if err := run(ctx, []string{"seed", "--db", addr, "--entities", "20"}, quiet()); err != nil {
+			t.Fatal(err)
+		}
+		keyFile := filepath.Join(filepath.Dir(addr), "creditgraph.key")
+		own, err := os.ReadFile(keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(keyFile); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range commands {
+			refused(t, addr, args...)
+			if _, err := os.Stat(keyFile); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%v left a key file that does not open the data: %v", args, err)
+			}
+		}
+		if err := os.WriteFile(keyFile, own, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(ctx, []string{"token", "list", "--db", addr}, quiet()); err != nil {
+			t.Errorf("token list with the key file put back: %v", err)
 		}
 	})
 }
