@@ -67,6 +67,7 @@ var fieldCosts = map[string]int{
 	"Mutation.drawInspectionPlan":          5000,
 	"Mutation.snapshotEnvironmentalCredit": 5000,
 	"Mutation.importRecords":               10000,
+	"Mutation.loadCalendar":                10000,       // counts every stored deadline again
 	"Mutation.recomputeEvaluations":        wholeBudget, // every entity of the province
 }
 

@@ -234,6 +234,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CalendarLoad struct {
+		Committed func(childComplexity int) int
+		Days      func(childComplexity int) int
+		Moved     func(childComplexity int) int
+		Replaced  func(childComplexity int) int
+		Years     func(childComplexity int) int
+	}
+
 	CountTable struct {
 		Counts func(childComplexity int) int
 		Keys   func(childComplexity int) int
@@ -900,6 +908,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MovedDeadlines struct {
+		Count  func(childComplexity int) int
+		Field  func(childComplexity int) int
+		Record func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddPolicyRule                   func(childComplexity int, input PolicyRuleInput) int
 		CreateAdministrativeLicense     func(childComplexity int, input ent.CreateAdministrativeLicenseInput) int
@@ -926,6 +940,7 @@ type ComplexityRoot struct {
 		FileObjection                   func(childComplexity int, input FileObjectionInput) int
 		HandlePriorNoticeReply          func(childComplexity int, id int, outcome string) int
 		ImportRecords                   func(childComplexity int, kind ImportKind, department string, file graphql.Upload, mode exchange.Mode, severity *vocab.Severity) int
+		LoadCalendar                    func(childComplexity int, file graphql.Upload, dryRun bool) int
 		RecomputeEvaluations            func(childComplexity int) int
 		RemovePolicyRule                func(childComplexity int, input PolicyRuleInput) int
 		ReplyToPriorNotice              func(childComplexity int, id int, input PriorNoticeReplyInput) int
@@ -1556,6 +1571,7 @@ type MutationResolver interface {
 	FileObjection(ctx context.Context, input FileObjectionInput) (*ent.Objection, error)
 	TransitionObjection(ctx context.Context, id int, to objection.State, reason *string, correction *string) (*ent.Objection, error)
 	CreateExemptionPeriod(ctx context.Context, input ent.CreateExemptionPeriodInput) (*ent.ExemptionPeriod, error)
+	LoadCalendar(ctx context.Context, file graphql.Upload, dryRun bool) (*CalendarLoad, error)
 }
 type NaturalPersonResolver interface {
 	IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error)
@@ -2365,6 +2381,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditLogEdge.Node(childComplexity), true
+
+	case "CalendarLoad.committed":
+		if e.ComplexityRoot.CalendarLoad.Committed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarLoad.Committed(childComplexity), true
+	case "CalendarLoad.days":
+		if e.ComplexityRoot.CalendarLoad.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarLoad.Days(childComplexity), true
+	case "CalendarLoad.moved":
+		if e.ComplexityRoot.CalendarLoad.Moved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarLoad.Moved(childComplexity), true
+	case "CalendarLoad.replaced":
+		if e.ComplexityRoot.CalendarLoad.Replaced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarLoad.Replaced(childComplexity), true
+	case "CalendarLoad.years":
+		if e.ComplexityRoot.CalendarLoad.Years == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarLoad.Years(childComplexity), true
 
 	case "CountTable.counts":
 		if e.ComplexityRoot.CountTable.Counts == nil {
@@ -5313,6 +5360,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeasureApplicationEdge.Node(childComplexity), true
 
+	case "MovedDeadlines.count":
+		if e.ComplexityRoot.MovedDeadlines.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MovedDeadlines.Count(childComplexity), true
+	case "MovedDeadlines.field":
+		if e.ComplexityRoot.MovedDeadlines.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MovedDeadlines.Field(childComplexity), true
+	case "MovedDeadlines.record":
+		if e.ComplexityRoot.MovedDeadlines.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MovedDeadlines.Record(childComplexity), true
+
 	case "Mutation.addPolicyRule":
 		if e.ComplexityRoot.Mutation.AddPolicyRule == nil {
 			break
@@ -5588,6 +5654,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportRecords(childComplexity, args["kind"].(ImportKind), args["department"].(string), args["file"].(graphql.Upload), args["mode"].(exchange.Mode), args["severity"].(*vocab.Severity)), true
+	case "Mutation.loadCalendar":
+		if e.ComplexityRoot.Mutation.LoadCalendar == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_loadCalendar_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LoadCalendar(childComplexity, args["file"].(graphql.Upload), args["dryRun"].(bool)), true
 	case "Mutation.recomputeEvaluations":
 		if e.ComplexityRoot.Mutation.RecomputeEvaluations == nil {
 			break
@@ -8843,6 +8920,22 @@ func (ec *executionContext) childFields_AuditLogEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type AuditLogEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CalendarLoad(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "years":
+		return ec.fieldContext_CalendarLoad_years(ctx, field)
+	case "days":
+		return ec.fieldContext_CalendarLoad_days(ctx, field)
+	case "replaced":
+		return ec.fieldContext_CalendarLoad_replaced(ctx, field)
+	case "moved":
+		return ec.fieldContext_CalendarLoad_moved(ctx, field)
+	case "committed":
+		return ec.fieldContext_CalendarLoad_committed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarLoad", field.Name)
+}
+
 func (ec *executionContext) childFields_CountTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "keys":
@@ -10173,6 +10266,18 @@ func (ec *executionContext) childFields_MeasureApplicationEdge(ctx context.Conte
 		return ec.fieldContext_MeasureApplicationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeasureApplicationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MovedDeadlines(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "record":
+		return ec.fieldContext_MovedDeadlines_record(ctx, field)
+	case "field":
+		return ec.fieldContext_MovedDeadlines_field(ctx, field)
+	case "count":
+		return ec.fieldContext_MovedDeadlines_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MovedDeadlines", field.Name)
 }
 
 func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12462,6 +12567,28 @@ func (ec *executionContext) field_Mutation_importRecords_args(ctx context.Contex
 		return nil, err
 	}
 	args["severity"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_loadCalendar_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg1
 	return args, nil
 }
 
@@ -18140,6 +18267,130 @@ func (ec *executionContext) _AuditLogEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AuditLogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditLogEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CalendarLoad_years(ctx context.Context, field graphql.CollectedField, obj *CalendarLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarLoad_years(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Years, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarLoad_years(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarLoad", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CalendarLoad_days(ctx context.Context, field graphql.CollectedField, obj *CalendarLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarLoad_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarLoad_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarLoad", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CalendarLoad_replaced(ctx context.Context, field graphql.CollectedField, obj *CalendarLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarLoad_replaced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replaced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarLoad_replaced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarLoad", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CalendarLoad_moved(ctx context.Context, field graphql.CollectedField, obj *CalendarLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarLoad_moved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*MovedDeadlines) graphql.Marshaler {
+			return ec.marshalNMovedDeadlines2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐMovedDeadlinesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarLoad_moved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarLoad",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MovedDeadlines(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarLoad_committed(ctx context.Context, field graphql.CollectedField, obj *CalendarLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarLoad_committed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Committed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarLoad_committed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarLoad", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CountTable_keys(ctx context.Context, field graphql.CollectedField, obj *CountTable) (ret graphql.Marshaler) {
@@ -30034,6 +30285,75 @@ func (ec *executionContext) fieldContext_MeasureApplicationEdge_cursor(_ context
 	return graphql.NewScalarFieldContext("MeasureApplicationEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _MovedDeadlines_record(ctx context.Context, field graphql.CollectedField, obj *MovedDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MovedDeadlines_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MovedDeadlines_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MovedDeadlines", field, false, false, "String")
+}
+
+func (ec *executionContext) _MovedDeadlines_field(ctx context.Context, field graphql.CollectedField, obj *MovedDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MovedDeadlines_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MovedDeadlines_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MovedDeadlines", field, false, false, "String")
+}
+
+func (ec *executionContext) _MovedDeadlines_count(ctx context.Context, field graphql.CollectedField, obj *MovedDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MovedDeadlines_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MovedDeadlines_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MovedDeadlines", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Mutation_createMarketEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32779,6 +33099,68 @@ func (ec *executionContext) fieldContext_Mutation_createExemptionPeriod(ctx cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createExemptionPeriod_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_loadCalendar(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_loadCalendar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LoadCalendar(ctx, fc.Args["file"].(graphql.Upload), fc.Args["dryRun"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal *CalendarLoad
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *CalendarLoad
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *CalendarLoad) graphql.Marshaler {
+			return ec.marshalNCalendarLoad2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCalendarLoad(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_loadCalendar(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarLoad(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_loadCalendar_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -79021,6 +79403,59 @@ func (ec *executionContext) _AuditLogEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var calendarLoadImplementors = []string{"CalendarLoad"}
+
+func (ec *executionContext) _CalendarLoad(ctx context.Context, sel ast.SelectionSet, obj *CalendarLoad) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarLoadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarLoad")
+		case "years":
+			out.Values[i] = ec._CalendarLoad_years(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._CalendarLoad_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replaced":
+			out.Values[i] = ec._CalendarLoad_replaced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moved":
+			out.Values[i] = ec._CalendarLoad_moved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "committed":
+			out.Values[i] = ec._CalendarLoad_committed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var countTableImplementors = []string{"CountTable"}
 
 func (ec *executionContext) _CountTable(ctx context.Context, sel ast.SelectionSet, obj *CountTable) graphql.Marshaler {
@@ -83292,6 +83727,49 @@ func (ec *executionContext) _MeasureApplicationEdge(ctx context.Context, sel ast
 	return out
 }
 
+var movedDeadlinesImplementors = []string{"MovedDeadlines"}
+
+func (ec *executionContext) _MovedDeadlines(ctx context.Context, sel ast.SelectionSet, obj *MovedDeadlines) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, movedDeadlinesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MovedDeadlines")
+		case "record":
+			out.Values[i] = ec._MovedDeadlines_record(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._MovedDeadlines_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._MovedDeadlines_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -83622,6 +84100,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createExemptionPeriod":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createExemptionPeriod(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loadCalendar":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_loadCalendar(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -87506,6 +87991,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCalendarLoad2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCalendarLoad(ctx context.Context, sel ast.SelectionSet, v *CalendarLoad) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarLoad!")
+		return graphql.Null
+	}
+	return ec._CalendarLoad(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCountTable2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCountTable(ctx context.Context, sel ast.SelectionSet, v *CountTable) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CountTable!")
@@ -89252,6 +89745,30 @@ func (ec *executionContext) unmarshalNMitigationFlag2githubᚗcomᚋcreditgraph�
 
 func (ec *executionContext) marshalNMitigationFlag2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlag(ctx context.Context, sel ast.SelectionSet, v vocab.MitigationFlag) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMovedDeadlines2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐMovedDeadlinesᚄ(ctx context.Context, sel ast.SelectionSet, v []*MovedDeadlines) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMovedDeadlines2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐMovedDeadlines(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMovedDeadlines2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐMovedDeadlines(ctx context.Context, sel ast.SelectionSet, v *MovedDeadlines) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MovedDeadlines!")
+		return graphql.Null
+	}
+	return ec._MovedDeadlines(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx context.Context, sel ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {

@@ -13,6 +13,20 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 )
 
+// What loading the State Council's holiday notice did, or in a dry run would do.
+type CalendarLoad struct {
+	// The years whose calendar the file replaced.
+	Years []int `json:"years"`
+	// Days stored for them: holidays and make-up working days.
+	Days int `json:"days"`
+	// Days of those years stored before, provisional ones among them, that the file replaced.
+	Replaced int `json:"replaced"`
+	// Stored deadlines in working days, counted again on the new calendar, that moved: by record and field.
+	Moved []*MovedDeadlines `json:"moved"`
+	// Whether the calendar and the moved deadlines were stored: false for a dry run.
+	Committed bool `json:"committed"`
+}
+
 // The groups of a count column by column, in the order entityCounts or recordCounts gives them: the arrays a chart takes, and much cheaper to answer than as many GroupCount objects when there are hundreds of groups.
 type CountTable struct {
 	// Each group's keys, in the order of groupBy (an empty string for none).
@@ -48,6 +62,16 @@ type GroupCount struct {
 	// The group's value of each dimension asked, in order.
 	Keys []string `json:"keys"`
 	// How many rows the caller may read fall in the group.
+	Count int `json:"count"`
+}
+
+// Deadlines of one kind that a calendar load moved.
+type MovedDeadlines struct {
+	// The record: repair application, objection or penalty.
+	Record string `json:"record"`
+	// The deadline, as the record's field (acceptBy, decideBy, syncBy, dueOn, forwardBy, withdrawBy, publishBy).
+	Field string `json:"field"`
+	// How many moved.
 	Count int `json:"count"`
 }
 

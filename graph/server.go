@@ -83,9 +83,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.Use(auditTrail{client: client, logger: logger})
 	// Policy changes go through the authorizer's own store and apply at once; they are one row
 	// each and need no request transaction (which SQLite would make them wait on).
-	// recomputeEvaluations and importRecords commit batch by batch.
+	// recomputeEvaluations and importRecords commit batch by batch; loadCalendar commits unless
+	// it is a dry run.
 	srv.Use(transactioner{client: client, logger: logger,
-		skip: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations", "importRecords")})
+		skip: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations", "importRecords", "loadCalendar")})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String(), "stack", string(debug.Stack()))

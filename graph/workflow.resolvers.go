@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
@@ -56,6 +57,11 @@ func (r *mutationResolver) TransitionObjection(ctx context.Context, id int, to o
 // CreateExemptionPeriod is the resolver for the createExemptionPeriod field.
 func (r *mutationResolver) CreateExemptionPeriod(ctx context.Context, input ent.CreateExemptionPeriodInput) (*ent.ExemptionPeriod, error) {
 	return ent.FromContext(ctx).ExemptionPeriod.Create().SetInput(input).Save(ctx)
+}
+
+// LoadCalendar is the resolver for the loadCalendar field.
+func (r *mutationResolver) LoadCalendar(ctx context.Context, file graphql.Upload, dryRun bool) (*CalendarLoad, error) {
+	return loadCalendar(ctx, r.client, file, dryRun)
 }
 
 // AllowedNextStates is the resolver for the allowedNextStates field.

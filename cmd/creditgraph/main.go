@@ -441,7 +441,7 @@ func loadCalendar(ctx context.Context, db *storage.DB, cfg config) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	rep, err := calendar.Replace(ctx, tx.Client(), days)
+	rep, err := calendar.Replace(authz.SystemContext(ctx), tx.Client(), days)
 	if err != nil {
 		return fmt.Errorf("%s: %w\nnothing was stored", cfg.name, err)
 	}
