@@ -47,6 +47,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -128,6 +129,8 @@ type Client struct {
 	PublicityRule *PublicityRuleClient
 	// RedListEntry is the client for interacting with the RedListEntry builders.
 	RedListEntry *RedListEntryClient
+	// ReferenceLoad is the client for interacting with the ReferenceLoad builders.
+	ReferenceLoad *ReferenceLoadClient
 	// RepairApplication is the client for interacting with the RepairApplication builders.
 	RepairApplication *RepairApplicationClient
 	// RepairTransition is the client for interacting with the RepairTransition builders.
@@ -187,6 +190,7 @@ func (c *Client) init() {
 	c.PriorNotice = NewPriorNoticeClient(c.config)
 	c.PublicityRule = NewPublicityRuleClient(c.config)
 	c.RedListEntry = NewRedListEntryClient(c.config)
+	c.ReferenceLoad = NewReferenceLoadClient(c.config)
 	c.RepairApplication = NewRepairApplicationClient(c.config)
 	c.RepairTransition = NewRepairTransitionClient(c.config)
 	c.ScaleRule = NewScaleRuleClient(c.config)
@@ -319,6 +323,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
 		RedListEntry:              NewRedListEntryClient(cfg),
+		ReferenceLoad:             NewReferenceLoadClient(cfg),
 		RepairApplication:         NewRepairApplicationClient(cfg),
 		RepairTransition:          NewRepairTransitionClient(cfg),
 		ScaleRule:                 NewScaleRuleClient(cfg),
@@ -378,6 +383,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
 		RedListEntry:              NewRedListEntryClient(cfg),
+		ReferenceLoad:             NewReferenceLoadClient(cfg),
 		RepairApplication:         NewRepairApplicationClient(cfg),
 		RepairTransition:          NewRepairTransitionClient(cfg),
 		ScaleRule:                 NewScaleRuleClient(cfg),
@@ -422,9 +428,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.GovernmentIntegrityRecord, c.Holiday, c.IncentiveMeasure, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
 		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
-		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.RepairApplication,
-		c.RepairTransition, c.ScaleRule, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck, c.TallyInstall, c.TimeLimit,
+		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.ReferenceLoad,
+		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck, c.TallyInstall, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -441,9 +447,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.GovernmentIntegrityRecord, c.Holiday, c.IncentiveMeasure, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
 		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
-		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.RepairApplication,
-		c.RepairTransition, c.ScaleRule, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck, c.TallyInstall, c.TimeLimit,
+		c.PriorNotice, c.PublicityRule, c.RedListEntry, c.ReferenceLoad,
+		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck, c.TallyInstall, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -516,6 +522,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PublicityRule.mutate(ctx, m)
 	case *RedListEntryMutation:
 		return c.RedListEntry.mutate(ctx, m)
+	case *ReferenceLoadMutation:
+		return c.ReferenceLoad.mutate(ctx, m)
 	case *RepairApplicationMutation:
 		return c.RepairApplication.mutate(ctx, m)
 	case *RepairTransitionMutation:
@@ -6089,6 +6097,140 @@ func (c *RedListEntryClient) mutate(ctx context.Context, m *RedListEntryMutation
 	}
 }
 
+// ReferenceLoadClient is a client for the ReferenceLoad schema.
+type ReferenceLoadClient struct {
+	config
+}
+
+// NewReferenceLoadClient returns a client for the ReferenceLoad from the given config.
+func NewReferenceLoadClient(c config) *ReferenceLoadClient {
+	return &ReferenceLoadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `referenceload.Hooks(f(g(h())))`.
+func (c *ReferenceLoadClient) Use(hooks ...Hook) {
+	c.hooks.ReferenceLoad = append(c.hooks.ReferenceLoad, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `referenceload.Intercept(f(g(h())))`.
+func (c *ReferenceLoadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReferenceLoad = append(c.inters.ReferenceLoad, interceptors...)
+}
+
+// Create returns a builder for creating a ReferenceLoad entity.
+func (c *ReferenceLoadClient) Create() *ReferenceLoadCreate {
+	mutation := newReferenceLoadMutation(c.config, OpCreate)
+	return &ReferenceLoadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReferenceLoad entities.
+func (c *ReferenceLoadClient) CreateBulk(builders ...*ReferenceLoadCreate) *ReferenceLoadCreateBulk {
+	return &ReferenceLoadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReferenceLoadClient) MapCreateBulk(slice any, setFunc func(*ReferenceLoadCreate, int)) *ReferenceLoadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReferenceLoadCreateBulk{err: fmt.Errorf("calling to ReferenceLoadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReferenceLoadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReferenceLoadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReferenceLoad.
+func (c *ReferenceLoadClient) Update() *ReferenceLoadUpdate {
+	mutation := newReferenceLoadMutation(c.config, OpUpdate)
+	return &ReferenceLoadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReferenceLoadClient) UpdateOne(_m *ReferenceLoad) *ReferenceLoadUpdateOne {
+	mutation := newReferenceLoadMutation(c.config, OpUpdateOne, withReferenceLoad(_m))
+	return &ReferenceLoadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReferenceLoadClient) UpdateOneID(id int) *ReferenceLoadUpdateOne {
+	mutation := newReferenceLoadMutation(c.config, OpUpdateOne, withReferenceLoadID(id))
+	return &ReferenceLoadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReferenceLoad.
+func (c *ReferenceLoadClient) Delete() *ReferenceLoadDelete {
+	mutation := newReferenceLoadMutation(c.config, OpDelete)
+	return &ReferenceLoadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReferenceLoadClient) DeleteOne(_m *ReferenceLoad) *ReferenceLoadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReferenceLoadClient) DeleteOneID(id int) *ReferenceLoadDeleteOne {
+	builder := c.Delete().Where(referenceload.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReferenceLoadDeleteOne{builder}
+}
+
+// Query returns a query builder for ReferenceLoad.
+func (c *ReferenceLoadClient) Query() *ReferenceLoadQuery {
+	return &ReferenceLoadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReferenceLoad},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReferenceLoad entity by its id.
+func (c *ReferenceLoadClient) Get(ctx context.Context, id int) (*ReferenceLoad, error) {
+	return c.Query().Where(referenceload.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReferenceLoadClient) GetX(ctx context.Context, id int) *ReferenceLoad {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ReferenceLoadClient) Hooks() []Hook {
+	hooks := c.hooks.ReferenceLoad
+	return append(hooks[:len(hooks):len(hooks)], referenceload.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReferenceLoadClient) Interceptors() []Interceptor {
+	return c.inters.ReferenceLoad
+}
+
+func (c *ReferenceLoadClient) mutate(ctx context.Context, m *ReferenceLoadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReferenceLoadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReferenceLoadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReferenceLoadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReferenceLoadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReferenceLoad mutation op: %q", m.Op())
+	}
+}
+
 // RepairApplicationClient is a client for the RepairApplication schema.
 type RepairApplicationClient struct {
 	config
@@ -7411,8 +7553,8 @@ type (
 		IncentiveMeasure, InspectionPlan, JointPunishmentMeasure, ListEntry,
 		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
 		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
-		RepairApplication, RepairTransition, ScaleRule, SectorRating, ServiceProvider,
-		SpotCheck, TallyInstall, TimeLimit []ent.Hook
+		ReferenceLoad, RepairApplication, RepairTransition, ScaleRule, SectorRating,
+		ServiceProvider, SpotCheck, TallyInstall, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
@@ -7422,8 +7564,8 @@ type (
 		IncentiveMeasure, InspectionPlan, JointPunishmentMeasure, ListEntry,
 		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
 		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
-		RepairApplication, RepairTransition, ScaleRule, SectorRating, ServiceProvider,
-		SpotCheck, TallyInstall, TimeLimit []ent.Interceptor
+		ReferenceLoad, RepairApplication, RepairTransition, ScaleRule, SectorRating,
+		ServiceProvider, SpotCheck, TallyInstall, TimeLimit []ent.Interceptor
 	}
 )
 

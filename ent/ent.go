@@ -44,6 +44,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -144,6 +145,7 @@ func checkColumn(t, c string) error {
 			priornotice.Table:               priornotice.ValidColumn,
 			publicityrule.Table:             publicityrule.ValidColumn,
 			redlistentry.Table:              redlistentry.ValidColumn,
+			referenceload.Table:             referenceload.ValidColumn,
 			repairapplication.Table:         repairapplication.ValidColumn,
 			repairtransition.Table:          repairtransition.ValidColumn,
 			scalerule.Table:                 scalerule.ValidColumn,

@@ -44,6 +44,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -97,6 +98,7 @@ const (
 	TypePriorNotice               = "PriorNotice"
 	TypePublicityRule             = "PublicityRule"
 	TypeRedListEntry              = "RedListEntry"
+	TypeReferenceLoad             = "ReferenceLoad"
 	TypeRepairApplication         = "RepairApplication"
 	TypeRepairTransition          = "RepairTransition"
 	TypeScaleRule                 = "ScaleRule"
@@ -39957,6 +39959,386 @@ func (m *RedListEntryMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown RedListEntry edge %s", name)
+}
+
+// ReferenceLoadMutation represents an operation that mutates the ReferenceLoad nodes in the graph.
+type ReferenceLoadMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	name          *string
+	loaded_at     *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ReferenceLoad, error)
+	predicates    []predicate.ReferenceLoad
+}
+
+var _ ent.Mutation = (*ReferenceLoadMutation)(nil)
+
+// referenceloadOption allows management of the mutation configuration using functional options.
+type referenceloadOption func(*ReferenceLoadMutation)
+
+// newReferenceLoadMutation creates new mutation for the ReferenceLoad entity.
+func newReferenceLoadMutation(c config, op Op, opts ...referenceloadOption) *ReferenceLoadMutation {
+	m := &ReferenceLoadMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReferenceLoad,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReferenceLoadID sets the ID field of the mutation.
+func withReferenceLoadID(id int) referenceloadOption {
+	return func(m *ReferenceLoadMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReferenceLoad
+		)
+		m.oldValue = func(ctx context.Context) (*ReferenceLoad, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReferenceLoad.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReferenceLoad sets the old ReferenceLoad of the mutation.
+func withReferenceLoad(node *ReferenceLoad) referenceloadOption {
+	return func(m *ReferenceLoadMutation) {
+		m.oldValue = func(context.Context) (*ReferenceLoad, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReferenceLoadMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReferenceLoadMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReferenceLoadMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReferenceLoadMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReferenceLoad.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *ReferenceLoadMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ReferenceLoadMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ReferenceLoad entity.
+// If the ReferenceLoad object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReferenceLoadMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ReferenceLoadMutation) ResetName() {
+	m.name = nil
+}
+
+// SetLoadedAt sets the "loaded_at" field.
+func (m *ReferenceLoadMutation) SetLoadedAt(t time.Time) {
+	m.loaded_at = &t
+}
+
+// LoadedAt returns the value of the "loaded_at" field in the mutation.
+func (m *ReferenceLoadMutation) LoadedAt() (r time.Time, exists bool) {
+	v := m.loaded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLoadedAt returns the old "loaded_at" field's value of the ReferenceLoad entity.
+// If the ReferenceLoad object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReferenceLoadMutation) OldLoadedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLoadedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLoadedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLoadedAt: %w", err)
+	}
+	return oldValue.LoadedAt, nil
+}
+
+// ResetLoadedAt resets all changes to the "loaded_at" field.
+func (m *ReferenceLoadMutation) ResetLoadedAt() {
+	m.loaded_at = nil
+}
+
+// Where appends a list predicates to the ReferenceLoadMutation builder.
+func (m *ReferenceLoadMutation) Where(ps ...predicate.ReferenceLoad) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReferenceLoadMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReferenceLoadMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReferenceLoad, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReferenceLoadMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReferenceLoadMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReferenceLoad).
+func (m *ReferenceLoadMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReferenceLoadMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.name != nil {
+		fields = append(fields, referenceload.FieldName)
+	}
+	if m.loaded_at != nil {
+		fields = append(fields, referenceload.FieldLoadedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReferenceLoadMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case referenceload.FieldName:
+		return m.Name()
+	case referenceload.FieldLoadedAt:
+		return m.LoadedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReferenceLoadMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case referenceload.FieldName:
+		return m.OldName(ctx)
+	case referenceload.FieldLoadedAt:
+		return m.OldLoadedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReferenceLoad field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReferenceLoadMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case referenceload.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case referenceload.FieldLoadedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLoadedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReferenceLoad field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReferenceLoadMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReferenceLoadMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReferenceLoadMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ReferenceLoad numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReferenceLoadMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReferenceLoadMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReferenceLoadMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ReferenceLoad nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReferenceLoadMutation) ResetField(name string) error {
+	switch name {
+	case referenceload.FieldName:
+		m.ResetName()
+		return nil
+	case referenceload.FieldLoadedAt:
+		m.ResetLoadedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReferenceLoad field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReferenceLoadMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReferenceLoadMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReferenceLoadMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReferenceLoadMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReferenceLoadMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReferenceLoadMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReferenceLoadMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ReferenceLoad unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReferenceLoadMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ReferenceLoad edge %s", name)
 }
 
 // RepairApplicationMutation represents an operation that mutates the RepairApplication nodes in the graph.

@@ -36,6 +36,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -114,6 +115,8 @@ func PolicyOf(typ string) ent.Policy {
 		return publicityrule.Policy
 	case TypeRedListEntry:
 		return redlistentry.Policy
+	case TypeReferenceLoad:
+		return referenceload.Policy
 	case TypeRepairApplication:
 		return repairapplication.Policy
 	case TypeRepairTransition:

@@ -78,6 +78,8 @@ type Tx struct {
 	PublicityRule *PublicityRuleClient
 	// RedListEntry is the client for interacting with the RedListEntry builders.
 	RedListEntry *RedListEntryClient
+	// ReferenceLoad is the client for interacting with the ReferenceLoad builders.
+	ReferenceLoad *ReferenceLoadClient
 	// RepairApplication is the client for interacting with the RepairApplication builders.
 	RepairApplication *RepairApplicationClient
 	// RepairTransition is the client for interacting with the RepairTransition builders.
@@ -257,6 +259,7 @@ func (tx *Tx) init() {
 	tx.PriorNotice = NewPriorNoticeClient(tx.config)
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)
 	tx.RedListEntry = NewRedListEntryClient(tx.config)
+	tx.ReferenceLoad = NewReferenceLoadClient(tx.config)
 	tx.RepairApplication = NewRepairApplicationClient(tx.config)
 	tx.RepairTransition = NewRepairTransitionClient(tx.config)
 	tx.ScaleRule = NewScaleRuleClient(tx.config)

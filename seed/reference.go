@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
@@ -635,6 +636,7 @@ var requiredReference = []struct{ table, what string }{
 // optionalReference are the tables Reference fills that may rightly be empty, with why.
 var optionalReference = map[string]string{
 	exemptionperiod.Table: "the credit office may end or delete the exemption period; without one nothing is exempt, which is the rule",
+	referenceload.Table:   "the record that a load ran, which serialises loads; no rule reads it, and a database loaded before it existed has none",
 }
 
 // ReferenceMissing names the reference data the database lacks (nil when none): a database

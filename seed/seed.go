@@ -17,12 +17,14 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ledger"
@@ -59,8 +61,44 @@ const batch = 250
 // Reference loads the divisions, departments, publicity and scale rules, the calendar and the
 // joint-punishment catalogue when they are missing; it is
 // idempotent. It runs as an internal job, whoever calls it.
+//
+// A load runs in one transaction that first writes its ReferenceLoad row, so loads that start
+// together (instances started with --migrate) run one after the other, the later one finding
+// the first one's rows rather than adding them again; a load that clashed runs again.
 func Reference(ctx context.Context, c *ent.Client) error {
 	ctx = authz.SystemContext(ctx)
+	for n := 1; ; n++ {
+		err := referenceOnce(ctx, c)
+		if err == nil || !derrors.WriteClash(err) || n == maxReferenceLoads || !derrors.AfterClash(ctx, n) {
+			return err
+		}
+	}
+}
+
+// maxReferenceLoads is how many times Reference runs a load that clashed.
+const maxReferenceLoads = 5
+
+// referenceOnce is one attempt of Reference, in its own transaction.
+func referenceOnce(ctx context.Context, root *ent.Client) error {
+	tx, err := root.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	c := tx.Client()
+	// The row first: a concurrent load waits here until this one commits.
+	if err := c.ReferenceLoad.Create().SetName("reference").SetLoadedAt(time.Now().UTC().Truncate(time.Microsecond)).
+		OnConflictColumns(referenceload.FieldName).UpdateLoadedAt().Exec(ctx); err != nil {
+		return fmt.Errorf("recording the reference load: %w", err)
+	}
+	if err := reference(ctx, c); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// reference adds what is missing of the reference data, using c (a transaction's client).
+func reference(ctx context.Context, c *ent.Client) error {
 	if err := publicityRules(ctx, c); err != nil {
 		return err
 	}

@@ -684,3 +684,55 @@ func TestCommandsRefuseAnotherPersonalDataKey(t *testing.T) {
 		}
 	})
 }
+
+// Instances started together with --migrate (or migrate run twice at once) load the reference
+// data one after the other: every load succeeds and each table holds what one load gives,
+// where before the second load added a second copy of the publicity rules, or failed.
+func TestConcurrentMigratesLoadTheReferenceOnce(t *testing.T) {
+	if !storagetest.MySQLConfigured() {
+		t.Skipf("%s is not set", storagetest.EnvMySQL)
+	}
+	t.Setenv("CREDITGRAPH_DATA_KEY", "Y3JlZGl0Z3JhcGgtdGVzdC1rZXktMzItYnl0ZXMhISE=")
+	ctx := context.Background()
+	tables := []string{"publicity_rules", "time_limits", "holidays", "scale_rules", "evaluation_rule_sets",
+		"joint_punishment_measures", "incentive_measures", "exemption_periods", "divisions", "departments"}
+	for round := range 3 {
+		addr := storagetest.NewMySQLAddress(t)
+		if err := run(ctx, []string{"migrate", "--db", addr}, quiet()); err != nil {
+			t.Fatal(err)
+		}
+		target, err := storage.ParseTarget(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := storage.Open(ctx, target, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{}
+		for _, tb := range tables {
+			want[tb] = storagetest.Count(t, db, tb, "")
+		}
+		// The database an earlier build migrated: the schema, no reference data.
+		for _, tb := range tables {
+			if _, err := db.SQL.Exec("DELETE FROM " + tb); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				if err := run(ctx, []string{"migrate", "--db", addr}, quiet()); err != nil {
+					t.Errorf("round %d: a migrate beside two others: %v", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		for _, tb := range tables {
+			if n := storagetest.Count(t, db, tb, ""); n != want[tb] {
+				t.Errorf("round %d: %s holds %d rows after three loads at once, %d after one", round, tb, n, want[tb])
+			}
+		}
+		db.Close()
+	}
+}

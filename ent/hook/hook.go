@@ -393,6 +393,18 @@ func (f RedListEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RedListEntryMutation", m)
 }
 
+// The ReferenceLoadFunc type is an adapter to allow the use of ordinary
+// function as ReferenceLoad mutator.
+type ReferenceLoadFunc func(context.Context, *ent.ReferenceLoadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReferenceLoadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReferenceLoadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReferenceLoadMutation", m)
+}
+
 // The RepairApplicationFunc type is an adapter to allow the use of ordinary
 // function as RepairApplication mutator.
 type RepairApplicationFunc func(context.Context, *ent.RepairApplicationMutation) (ent.Value, error)

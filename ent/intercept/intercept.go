@@ -41,6 +41,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -971,6 +972,33 @@ func (f TraverseRedListEntry) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RedListEntryQuery", q)
 }
 
+// The ReferenceLoadFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReferenceLoadFunc func(context.Context, *ent.ReferenceLoadQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReferenceLoadFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReferenceLoadQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReferenceLoadQuery", q)
+}
+
+// The TraverseReferenceLoad type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReferenceLoad func(context.Context, *ent.ReferenceLoadQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReferenceLoad) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReferenceLoad) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReferenceLoadQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReferenceLoadQuery", q)
+}
+
 // The RepairApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RepairApplicationFunc func(context.Context, *ent.RepairApplicationQuery) (ent.Value, error)
 
@@ -1254,6 +1282,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PublicityRuleQuery, predicate.PublicityRule, publicityrule.OrderOption]{typ: ent.TypePublicityRule, tq: q}, nil
 	case *ent.RedListEntryQuery:
 		return &query[*ent.RedListEntryQuery, predicate.RedListEntry, redlistentry.OrderOption]{typ: ent.TypeRedListEntry, tq: q}, nil
+	case *ent.ReferenceLoadQuery:
+		return &query[*ent.ReferenceLoadQuery, predicate.ReferenceLoad, referenceload.OrderOption]{typ: ent.TypeReferenceLoad, tq: q}, nil
 	case *ent.RepairApplicationQuery:
 		return &query[*ent.RepairApplicationQuery, predicate.RepairApplication, repairapplication.OrderOption]{typ: ent.TypeRepairApplication, tq: q}, nil
 	case *ent.RepairTransitionQuery:

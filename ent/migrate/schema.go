@@ -1345,6 +1345,18 @@ var (
 			},
 		},
 	}
+	// ReferenceLoadsColumns holds the columns for the "reference_loads" table.
+	ReferenceLoadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "loaded_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// ReferenceLoadsTable holds the schema information for the "reference_loads" table.
+	ReferenceLoadsTable = &schema.Table{
+		Name:       "reference_loads",
+		Columns:    ReferenceLoadsColumns,
+		PrimaryKey: []*schema.Column{ReferenceLoadsColumns[0]},
+	}
 	// RepairApplicationsColumns holds the columns for the "repair_applications" table.
 	RepairApplicationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1709,6 +1721,7 @@ var (
 		PriorNoticesTable,
 		PublicityRulesTable,
 		RedListEntriesTable,
+		ReferenceLoadsTable,
 		RepairApplicationsTable,
 		RepairTransitionsTable,
 		ScaleRulesTable,
@@ -1852,6 +1865,9 @@ func init() {
 	RedListEntriesTable.ForeignKeys[2].RefTable = NaturalPersonsTable
 	RedListEntriesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(150323855360),
+	}
+	ReferenceLoadsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(171798691840),
 	}
 	RepairApplicationsTable.ForeignKeys[0].RefTable = AdministrativePenaltiesTable
 	RepairApplicationsTable.ForeignKeys[1].RefTable = CreditCommitmentsTable

@@ -102,6 +102,9 @@ type PublicityRule func(*sql.Selector)
 // RedListEntry is the predicate function for redlistentry builders.
 type RedListEntry func(*sql.Selector)
 
+// ReferenceLoad is the predicate function for referenceload builders.
+type ReferenceLoad func(*sql.Selector)
+
 // RepairApplication is the predicate function for repairapplication builders.
 type RepairApplication func(*sql.Selector)
 

@@ -879,6 +879,30 @@ func (f RedListEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RedListEntryMutation", m)
 }
 
+// The ReferenceLoadQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ReferenceLoadQueryRuleFunc func(context.Context, *ent.ReferenceLoadQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ReferenceLoadQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReferenceLoadQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ReferenceLoadQuery", q)
+}
+
+// The ReferenceLoadMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ReferenceLoadMutationRuleFunc func(context.Context, *ent.ReferenceLoadMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ReferenceLoadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ReferenceLoadMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReferenceLoadMutation", m)
+}
+
 // The RepairApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RepairApplicationQueryRuleFunc func(context.Context, *ent.RepairApplicationQuery) error
@@ -1170,6 +1194,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.RedListEntryQuery:
 		return q.Filter(), nil
+	case *ent.ReferenceLoadQuery:
+		return q.Filter(), nil
 	case *ent.RepairApplicationQuery:
 		return q.Filter(), nil
 	case *ent.RepairTransitionQuery:
@@ -1256,6 +1282,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PublicityRuleMutation:
 		return m.Filter(), nil
 	case *ent.RedListEntryMutation:
+		return m.Filter(), nil
+	case *ent.ReferenceLoadMutation:
 		return m.Filter(), nil
 	case *ent.RepairApplicationMutation:
 		return m.Filter(), nil

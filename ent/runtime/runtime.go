@@ -38,6 +38,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
+	"github.com/creditgraph/creditgraph/ent/referenceload"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -2445,6 +2446,21 @@ func init() {
 			return nil
 		}
 	}()
+	referenceload.Policy = privacy.NewPolicies(schema.ReferenceLoad{})
+	referenceload.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := referenceload.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	referenceloadFields := schema.ReferenceLoad{}.Fields()
+	_ = referenceloadFields
+	// referenceloadDescName is the schema descriptor for name field.
+	referenceloadDescName := referenceloadFields[0].Descriptor()
+	// referenceload.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	referenceload.NameValidator = referenceloadDescName.Validators[0].(func(string) error)
 	repairapplicationMixin := schema.RepairApplication{}.Mixin()
 	repairapplication.Policy = privacy.NewPolicies(schema.RepairApplication{})
 	repairapplication.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -127,3 +127,26 @@ func (TallyInstall) Policy() ent.Policy { return systemOnly() }
 func (TallyInstall) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
+
+// ReferenceLoad records that seed.Reference brought the reference data to a build's
+// expectations, and serialises those loads: each runs in one transaction that first writes
+// its row, so a second load — another instance started with --migrate, on this server or
+// another node of a cluster — waits for the first (or, on Galera, is aborted at certification
+// and runs again) and finds its rows instead of adding them twice.
+type ReferenceLoad struct{ ent.Schema }
+
+// Fields of the ReferenceLoad.
+func (ReferenceLoad) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").MaxLen(64).Unique(),
+		field.Time("loaded_at").SchemaType(timeType),
+	}
+}
+
+// Policy of the ReferenceLoad: see EntityTally.
+func (ReferenceLoad) Policy() ent.Policy { return systemOnly() }
+
+// Annotations of the ReferenceLoad: not part of the GraphQL API.
+func (ReferenceLoad) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
