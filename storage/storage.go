@@ -225,6 +225,21 @@ func (d *DB) Migrate(ctx context.Context) error {
 	return d.Tallies.Install(ctx)
 }
 
+// HasSchema reports whether a schema was ever applied to the database (its market_entities
+// table exists): a command on a database that migrate never ran on says so rather than
+// failing on its first missing table.
+func (d *DB) HasSchema(ctx context.Context) (bool, error) {
+	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+	if d.Target.Dialect == dialect.MySQL {
+		q = "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+	}
+	var n int
+	if err := d.SQL.QueryRowContext(ctx, q, "market_entities").Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
 // retireIndexes drops the indexes earlier versions created that the schema replaced; ent's
 // migration adds indexes but never drops one. A record's source key was unique across all
 // departments (<type>_source_system_source_record_id), beside an index of its own on the

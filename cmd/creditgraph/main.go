@@ -311,6 +311,12 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 			}
 		}
 	}
+	if ok, err := db.HasSchema(ctx); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("the database at %s has no creditgraph schema: run `creditgraph migrate --db …` once (it applies the schema and loads the reference data), or serve with --migrate", target.Where)
+		}
+		return err
+	}
 	// Another personal-data key would record every known person again under a new lookup hash.
 	if err := db.Ledger.CheckKey(ctx, db.Client); err != nil {
 		if !errors.Is(err, ledger.ErrWrongKey) {

@@ -574,6 +574,14 @@ func TestReferenceDataComesWithMigrate(t *testing.T) {
 			t.Skipf("%s is not set", storagetest.EnvMySQL)
 		}
 		addr := storagetest.NewMySQLAddress(t)
+		for _, args := range commands(addr) { // no schema at all
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := run(cctx, args, quiet())
+			cancel()
+			if err == nil || !strings.Contains(err.Error(), "has no creditgraph schema") || !strings.Contains(err.Error(), "creditgraph migrate") {
+				t.Errorf("%s on an empty database: %v, want a refusal naming migrate", args[0], err)
+			}
+		}
 		db := schemaOnly(t, addr)
 		for _, args := range commands(addr) {
 			cctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a serve that started stops
