@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -474,6 +476,53 @@ func TestReferenceMissingNamesEveryTableReferenceFills(t *testing.T) {
 			}
 			if !slices.Equal(missing, what[i:i+1]) {
 				t.Errorf("%s emptied: missing %q, want only %q", tb, missing, what[i])
+			}
+		}
+	})
+}
+
+// Loads of the reference data that start together — instances started with --migrate, each
+// its own process with its own pool (here its own handle) — run one after the other: every
+// load succeeds and each table holds what one load gives. Before, one round of three left two
+// copies of the publicity rules, and loads failed on the catalogue's unique keys.
+func TestConcurrentReferenceLoadsLoadOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		tables, _ := seed.RequiredReference()
+		for tb := range seed.OptionalReference {
+			if tb != "reference_loads" {
+				tables = append(tables, tb)
+			}
+		}
+		want := map[string]int{}
+		for _, tb := range tables {
+			want[tb] = storagetest.Count(t, db, tb, "")
+		}
+		instances := []*storage.DB{db, storagetest.Reopen(t, db, storagetest.Options{}), storagetest.Reopen(t, db, storagetest.Options{})}
+		for round := range 3 {
+			// The database an earlier build migrated: the schema, no reference data.
+			for _, tb := range slices.Backward(tables) {
+				if _, err := db.SQL.Exec("DELETE FROM " + tb); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			for i, in := range instances {
+				wg.Go(func() {
+					if err := seed.Reference(ctx, in.Client); err != nil {
+						t.Errorf("round %d: load %d beside two others: %v", round, i, err)
+					}
+				})
+			}
+			wg.Wait()
+			for _, tb := range tables {
+				if n := storagetest.Count(t, db, tb, ""); n != want[tb] {
+					t.Errorf("round %d: %s holds %d rows after three loads at once, %d after one", round, tb, n, want[tb])
+				}
 			}
 		}
 	})
