@@ -225,6 +225,39 @@ func (d *DB) Migrate(ctx context.Context) error {
 	return d.Tallies.Install(ctx)
 }
 
+// LockMigration keeps migrations of the database one at a time, across processes: on MySQL it
+// takes a named lock (GET_LOCK, per database) on a connection of its own and answers the
+// function that releases it. Instances started together with --migrate otherwise compared the
+// schema with the same stale view and altered it twice — the later ones failing their start on
+// a table or column the first had just made. Galera's named locks are the node's own; there,
+// schema changes are ordered by the cluster, and the reference load by its transaction.
+func (d *DB) LockMigration(ctx context.Context) (release func(), err error) {
+	if d.Target.Dialect != dialect.MySQL {
+		return func() {}, nil
+	}
+	c, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const name = "CONCAT('creditgraph_migrate_', MD5(DATABASE()))"
+	var got sql.NullInt64
+	if err := c.QueryRowContext(ctx, "SELECT GET_LOCK("+name+", ?)", int(migrationLockWait.Seconds())).Scan(&got); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("waiting for another migration of the database: %w", err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		_ = c.Close()
+		return nil, fmt.Errorf("another migration of the database has held its lock for %s: is one stuck?", migrationLockWait)
+	}
+	return func() {
+		_, _ = c.ExecContext(context.Background(), "DO RELEASE_LOCK("+name+")")
+		_ = c.Close() // closing alone would release it too
+	}, nil
+}
+
+// migrationLockWait is how long a migration waits for another of the same database.
+const migrationLockWait = 30 * time.Minute
+
 // HasSchema reports whether a schema was ever applied to the database (its market_entities
 // table exists): a command on a database that migrate never ran on says so rather than
 // failing on its first missing table.

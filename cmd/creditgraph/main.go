@@ -299,16 +299,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		db.Events.Share(db.Client, fmt.Sprintf("%s:%d", host, os.Getpid()), func(err error) { logger.Warn("shared events", "err", err) })
 	}
 	if cmd == "migrate" || cmd == "seed" || target.Dialect == dialect.SQLite || cfg.migrate {
-		if err := db.Migrate(ctx); err != nil {
+		if err := migrate(ctx, db, cmd != "seed"); err != nil {
 			return err
-		}
-		// The reference data come with the schema: rules, calendar, time limits, catalogues,
-		// divisions and departments this build knows, added where missing and upgraded where
-		// an earlier build stored less (seed loads them itself, before its entities).
-		if cmd != "seed" {
-			if err := seed.Reference(ctx, db.Client); err != nil {
-				return fmt.Errorf("loading the reference data: %w", err)
-			}
 		}
 	}
 	if ok, err := db.HasSchema(ctx); err != nil || !ok {
@@ -548,6 +540,28 @@ func reportFont(logger *slog.Logger) []byte {
 
 // dataCipher builds the personal-data cipher from CREDITGRAPH_DATA_KEY or, for the embedded
 // SQLite default only, from a key file beside the database that it creates when missing.
+// migrate applies the schema and, unless seed loads them itself before its entities, the
+// reference data — rules, calendar, time limits, catalogues, divisions and departments this
+// build knows, added where missing and upgraded where an earlier build stored less — holding
+// the database's migration lock meanwhile, so that instances started together take turns.
+func migrate(ctx context.Context, db *storage.DB, reference bool) error {
+	release, err := db.LockMigration(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if !reference {
+		return nil
+	}
+	if err := seed.Reference(ctx, db.Client); err != nil {
+		return fmt.Errorf("loading the reference data: %w", err)
+	}
+	return nil
+}
+
 // keyFilePath is where the embedded SQLite default keeps its personal-data key.
 func keyFilePath(t storage.Target) string {
 	return filepath.Join(filepath.Dir(t.Path), "creditgraph.key")
