@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/realclientip/realclientip-go"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -50,6 +52,10 @@ type EdgeConfig struct {
 	// instances get the configured rate in all. A client pinned to one instance gets that
 	// instance's share; the limit needs no shared state, no write per request (see SCALING.md).
 	Instances int
+	// TrustedProxies are the load balancers or reverse proxies in front of the instances: from
+	// them the public's address is read from X-Forwarded-For (see clientAddrs). Empty: the
+	// peer's own address, and the header is ignored.
+	TrustedProxies []net.IPNet
 	// Registry receives the service's metrics; /metrics serves it.
 	Registry *prometheus.Registry
 }
@@ -168,6 +174,7 @@ type rateLimiter struct {
 	burst   int
 	buckets *lru.Cache[string, *rate.Limiter]
 	m       *metrics
+	addrs   clientAddrs
 }
 
 func newRateLimiter(limit rate.Limit, burst int, m *metrics) *rateLimiter {
@@ -179,7 +186,7 @@ func newRateLimiter(limit rate.Limit, burst int, m *metrics) *rateLimiter {
 // authentication; it also records the client's address for the limits of WebSocket operations.
 func (l *rateLimiter) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, clientIP(r)))
+		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, l.addrs.of(r)))
 		if d := l.wait(r.Context()); d > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)+1))
 			derrors.WriteHTTP(w, http.StatusTooManyRequests, derrors.CodeRateLimited, "too many requests; retry after the time in Retry-After")
@@ -270,12 +277,67 @@ func (l *rateLimiter) pace(ctx context.Context) error {
 	return l.bucket(ctx).Wait(ctx)
 }
 
-func clientIP(r *http.Request) string {
+// clientAddrs finds who a public request comes from, for the public's rate limit and open
+// sockets: the peer's address, or, when the peer is one of the trusted proxies (the load
+// balancers in front of the instances), the rightmost X-Forwarded-For address that is not one
+// of them — the one the first trusted proxy saw. (Only that header: the proxies must append to
+// it, as nginx's $proxy_add_x_forwarded_for and HAProxy's forwardfor do; another header the
+// proxies pass through untouched would be the caller's to write.) The entries left of it are the
+// caller's own to write, and from a peer that is not trusted the header is ignored, so no caller
+// can choose its own bucket. Without trusted proxies every public caller behind a load balancer
+// would share one bucket, and one caller could spend it for all.
+type clientAddrs struct {
+	trusted   []net.IPNet
+	forwarded realclientip.Strategy // nil without trusted proxies
+}
+
+// ParseTrustedProxies reads the trusted proxies: addresses and CIDR ranges.
+func ParseTrustedProxies(list []string) ([]net.IPNet, error) {
+	nets, err := realclientip.AddressesAndRangesToIPNets(list...)
+	if err != nil {
+		return nil, fmt.Errorf("%w (give addresses or CIDR ranges, such as 10.0.0.5 or 10.0.0.0/24)", err)
+	}
+	return nets, nil
+}
+
+func newClientAddrs(trusted []net.IPNet) clientAddrs {
+	if len(trusted) == 0 {
+		return clientAddrs{}
+	}
+	return clientAddrs{trusted: trusted, forwarded: realclientip.Must(realclientip.NewRightmostTrustedRangeStrategy("X-Forwarded-For", trusted))}
+}
+
+// of is the key of r's caller: an IPv4 address, or an IPv6 address's /64 — the block one
+// subscriber is given, whose 2^64 addresses would otherwise each be a fresh bucket.
+func (c clientAddrs) of(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	if c.forwarded != nil && c.trustedPeer(host) {
+		if ip := c.forwarded.ClientIP(r.Header, r.RemoteAddr); ip != "" {
+			host = ip
+		}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
+}
+
+func (c clientAddrs) trustedPeer(host string) bool {
+	ip := net.ParseIP(host)
+	for _, n := range c.trusted {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // observe is the GraphQL extension that logs and measures every operation: one structured

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -163,5 +164,74 @@ func TestMetricsAreBoundedAndNotPublic(t *testing.T) {
 	}
 	if !bytes.Contains(body, []byte(`creditgraph_graphql_requests_total{operation="query viewer",outcome="OK"} 20`)) {
 		t.Errorf("the probes are not counted under the schema's label:\n%s", body)
+	}
+}
+
+// The public's rate limit is each caller's own, however the caller reaches the server: behind
+// the trusted load balancers (--trusted-proxies) each address they append to X-Forwarded-For has
+// its own bucket, and nothing a caller writes into the header itself — addresses left of the
+// proxy's, garbage, the proxies' own addresses — buys a fresh one; an IPv6 caller's /64 is one
+// caller; from a peer that is not trusted the header is ignored. Before, every public caller
+// behind a load balancer shared the balancer's bucket, so one could spend it for all.
+func TestPublicCallersHaveTheirOwnLimitBehindALoadBalancer(t *testing.T) {
+	env := newEnv(t)
+	trusted, err := server.ParseTrustedProxies([]string{"127.0.0.1", "10.0.0.0/8"}) // the test's peer is loopback
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.ParseTrustedProxies([]string{"10.0.0.0/33"}); err == nil || !strings.Contains(err.Error(), "10.0.0.0/33") {
+		t.Errorf("a bad range: %v, want an error naming it", err)
+	}
+	status := func(srv *httptest.Server, forwardedFor string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if forwardedFor != "" {
+			req.Header.Set("X-Forwarded-For", forwardedFor)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	const ok, limited = http.StatusOK, http.StatusTooManyRequests
+	behind := edgeServer(t, env, server.EdgeConfig{RatePerToken: 0.001, RateBurst: 1, TrustedProxies: trusted})
+	for _, c := range []struct {
+		forwardedFor string
+		want         int
+		what         string
+	}{
+		{"203.0.113.5", ok, "a caller's first request"},
+		{"203.0.113.5", limited, "the same caller again"},
+		{"203.0.113.6", ok, "another caller"},
+		{"198.51.100.9, 203.0.113.5", limited, "the first caller, writing another address left of the one the proxy appended"},
+		{"203.0.113.5, 10.1.2.3", limited, "the first caller through two trusted proxies"},
+		{"2001:db8:1:2::1", ok, "an IPv6 caller"},
+		{"2001:db8:1:2:ffff::9", limited, "another address in the same /64"},
+		{"2001:db8:1:3::1", ok, "the next /64"},
+		{"::ffff:203.0.113.6", limited, "the second caller, written as IPv6"},
+		{"", ok, "the proxy itself (a health check), without the header"},
+		{"10.9.9.9", limited, "only trusted addresses: the proxy's own bucket"},
+		{"not-an-address", limited, "an address that does not parse: the proxy's own bucket"},
+	} {
+		if got := status(behind, c.forwardedFor); got != c.want {
+			t.Errorf("behind the trusted proxy, X-Forwarded-For %q (%s): %d, want %d", c.forwardedFor, c.what, got, c.want)
+		}
+	}
+	others, _ := server.ParseTrustedProxies([]string{"10.0.0.0/8"})
+	for what, edge := range map[string]server.EdgeConfig{
+		"without trusted proxies":               {RatePerToken: 0.001, RateBurst: 1},
+		"from a peer that is not a trusted one": {RatePerToken: 0.001, RateBurst: 1, TrustedProxies: others},
+	} {
+		direct := edgeServer(t, env, edge)
+		for _, c := range []struct {
+			forwardedFor string
+			want         int
+		}{{"203.0.113.5", ok}, {"203.0.113.6", limited}, {"", limited}} {
+			if got := status(direct, c.forwardedFor); got != c.want {
+				t.Errorf("%s, X-Forwarded-For %q: %d, want %d (the header is the caller's own)", what, c.forwardedFor, got, c.want)
+			}
+		}
 	}
 }

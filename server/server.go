@@ -68,6 +68,7 @@ func New(cfg Config) http.Handler {
 	}
 	share := float64(max(edge.Instances, 1))
 	limiter := newRateLimiter(rate.Limit(edge.RatePerToken/share), max(1, int(float64(edge.RateBurst)/share)), m)
+	limiter.addrs = newClientAddrs(edge.TrustedProxies)
 	open := &holds{limit: edge.OpenPerCaller, open: map[string]int{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()

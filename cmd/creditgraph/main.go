@@ -89,6 +89,8 @@ type config struct {
 	seed                uint64
 	publicIntrospection bool
 	corsOrigins         string
+	trustedProxies      string
+	proxies             []net.IPNet // trustedProxies, parsed
 	rateLimit           float64
 	openPerCaller       int
 	instances           int
@@ -165,6 +167,7 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 		fs.StringVar(&c.demo, "demo", "auto", "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", true, "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
 		fs.StringVar(&c.corsOrigins, "cors-origins", "", "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
+		fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the load balancers in front: the public's address is then read from the X-Forwarded-For they append to, for its rate limit (CREDITGRAPH_TRUSTED_PROXIES)")
 		fs.IntVar(&c.instances, "instances", 1, "instances behind one load balancer: each enforces its share of --rate-limit (CREDITGRAPH_INSTANCES)")
 		fs.Float64Var(&c.rateLimit, "rate-limit", server.DefaultEdge.RatePerToken, "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
 		fs.IntVar(&c.openPerCaller, "open-per-caller", server.DefaultEdge.OpenPerCaller, "WebSocket connections, and subscriptions across them, each token (each address for the public) may hold open on this instance (CREDITGRAPH_OPEN_PER_CALLER)")
@@ -214,6 +217,12 @@ func check(cmd string, fs *flag.FlagSet, c *config) error {
 	}
 	if cmd == "serve" && (c.goroutineStack < 0 || c.goroutineStack > maxGoroutineStack) {
 		return fmt.Errorf("--goroutine-stack (CREDITGRAPH_GOROUTINE_STACK) must be 0 to %d KiB, got %d", maxGoroutineStack, c.goroutineStack)
+	}
+	if cmd == "serve" {
+		var err error
+		if c.proxies, err = server.ParseTrustedProxies(splitList(c.trustedProxies)); err != nil {
+			return fmt.Errorf("--trusted-proxies (CREDITGRAPH_TRUSTED_PROXIES): %w", err)
+		}
 	}
 	if f := vocab.StoredForm(c.evaluationForm); f != vocab.ArrayForm && f != vocab.ObjectForm {
 		return fmt.Errorf("--evaluation-form (CREDITGRAPH_EVALUATION_FORM) must be %s or %s, got %q", vocab.ArrayForm, vocab.ObjectForm, c.evaluationForm)
@@ -618,7 +627,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
 				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst, Instances: cfg.instances,
-				OpenPerCaller: cfg.openPerCaller},
+				OpenPerCaller: cfg.openPerCaller, TrustedProxies: cfg.proxies},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

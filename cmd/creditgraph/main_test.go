@@ -463,6 +463,16 @@ func TestFlagsFromTheEnvironment(t *testing.T) {
 		t.Errorf("CREDITGRAPH_DEMO=maybe: error %v, want one naming the variable", err)
 	}
 	t.Setenv("CREDITGRAPH_DEMO", "auto")
+	// The load balancers: addresses and ranges, or the command stops naming the one that is not.
+	t.Setenv("CREDITGRAPH_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16, fd00::/8")
+	if c, err := parse("serve", nil); err != nil || len(c.proxies) != 3 || !c.proxies[1].Contains(net.ParseIP("10.1.200.3")) {
+		t.Errorf("CREDITGRAPH_TRUSTED_PROXIES of three: %v, %v", c.proxies, err)
+	}
+	t.Setenv("CREDITGRAPH_TRUSTED_PROXIES", "10.0.0.5,lb.internal")
+	if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_TRUSTED_PROXIES") || !strings.Contains(err.Error(), "lb.internal") {
+		t.Errorf("CREDITGRAPH_TRUSTED_PROXIES with a host name: error %v, want one naming the variable and the value", err)
+	}
+	t.Setenv("CREDITGRAPH_TRUSTED_PROXIES", "")
 	t.Setenv("CREDITGRAPH_EVALUATION_FORM", "objects")
 	for _, cmd := range []string{"serve", "seed", "recompute", "import"} {
 		args := []string{}
