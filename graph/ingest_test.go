@@ -300,10 +300,10 @@ func TestConcurrentWritesOnSharedEntities(t *testing.T) {
 		}
 		concurrently(t, batchWriters+singleWriters, rounds, func(w, r int) error {
 			if rows, ok := batches[[2]int{w, r}]; ok {
-				return answered(clerk.post(`mutation($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`,
-					map[string]any{"in": rows}))
+				return clerk.sentUntilAnswered(`mutation($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`,
+					map[string]any{"in": rows})
 			}
-			return answered(clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}))
+			return clerk.sentUntilAnswered(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]})
 		})
 		if n, want := env.count("administrative_penalties", "")-before, batchWriters*rounds*40+singleWriters*rounds; n != want {
 			t.Errorf("%d penalties stored, want %d", n, want)
@@ -354,7 +354,7 @@ func TestConcurrentWritesLeaveEvaluationsCurrent(t *testing.T) {
 			}
 		}
 		concurrently(t, writers, rounds, func(w, r int) error {
-			return answered(clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}))
+			return clerk.sentUntilAnswered(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]})
 		})
 		written := snapshot()
 		changed := 0

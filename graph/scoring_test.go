@@ -267,7 +267,7 @@ func TestConcurrentEnvironmentalEventsLeaveOneCurrentScore(t *testing.T) {
 			in := map[string]any{"departmentID": deps[(w+r)%2], "entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env",
 				"sourceRecordID": fmt.Sprintf("C%d-%d", w, r), "scheme": "ENV_CREDIT_JS", "points": -1 - (w+r)%3, "category": "超标排放",
 				"effectiveFrom": todayMinus(10 + w)}
-			return answered(clerk.post(createEvent, map[string]any{"in": in}))
+			return clerk.sentUntilAnswered(createEvent, map[string]any{"in": in})
 		})
 		key := fmt.Sprintf("ENV-ROLLING-%d", entity)
 		if n := env.count("sector_ratings", "source_record_id = ?", key); n != 1 {
