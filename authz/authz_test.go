@@ -2,10 +2,13 @@ package authz
 
 import (
 	"context"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -308,5 +311,103 @@ func TestEveryBuiltInWriterReadsWhatItWrites(t *testing.T) {
 	}
 	if checked < 4 {
 		t.Errorf("only %d bindings write anything: the test lost its reach", checked)
+	}
+}
+
+// Same tells apart any two Permissions that grant differently: generated from the struct, each
+// field changed alone — a flag flipped, a sector or department added or dropped, another subject
+// or own file — makes them differ, while the configuration every Permissions of an Authorizer
+// shares (publicity, the clock) does not. A field added later fails here until Same and this
+// test say how it counts.
+func TestSameTellsEveryRightApart(t *testing.T) {
+	a := testEnforcer(t)
+	for _, sub := range []string{TokenSubject("co"), TokenSubject("market-clerk"), TokenSubject("aud-two"), PublicSubject} {
+		base := a.Permissions(sub)
+		if !base.Same(a.Permissions(sub)) || !base.Same(base.WithOwn(Own{})) {
+			t.Fatalf("%s: equal permissions are not Same", sub)
+		}
+		if again := (*base); !base.Same(&again) {
+			t.Fatalf("%s: a copy is not Same", sub)
+		}
+		typ := reflect.TypeFor[Permissions]()
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			changed := func(change func(v reflect.Value)) *Permissions {
+				c := *base
+				// Fresh maps: the copy must not change base's.
+				c.read, c.public, c.write, c.decide, c.audit = maps.Clone(c.read), maps.Clone(c.public), maps.Clone(c.write), maps.Clone(c.decide), maps.Clone(c.audit)
+				v := reflect.ValueOf(&c).Elem().Field(i)
+				change(reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem())
+				return &c
+			}
+			var variants []*Permissions
+			shared := false
+			switch {
+			case f.Type.Kind() == reflect.Bool:
+				variants = append(variants, changed(func(v reflect.Value) { v.SetBool(!v.Bool()) }))
+			case f.Type.Kind() == reflect.String:
+				variants = append(variants, changed(func(v reflect.Value) { v.SetString(v.String() + "x") }))
+			case f.Type == reflect.TypeFor[Own]():
+				variants = append(variants, changed(func(v reflect.Value) { v.Set(reflect.ValueOf(Own{EntityID: 7})) }),
+					changed(func(v reflect.Value) { v.Set(reflect.ValueOf(Own{PersonID: 7})) }))
+			case f.Type.Kind() == reflect.Map && f.Type.Elem().Kind() == reflect.Bool:
+				// One key that is granted dropped, or one that is not granted added.
+				keys := []reflect.Value{reflect.ValueOf(vocab.Market).Convert(f.Type.Key()), reflect.ValueOf("market").Convert(f.Type.Key())}
+				for _, k := range keys {
+					if !k.Type().AssignableTo(f.Type.Key()) {
+						continue
+					}
+					variants = append(variants, changed(func(v reflect.Value) {
+						if v.IsNil() {
+							v.Set(reflect.MakeMap(f.Type))
+						}
+						granted := v.MapIndex(k).IsValid() && v.MapIndex(k).Bool()
+						v.SetMapIndex(k, reflect.ValueOf(!granted))
+					}))
+				}
+			case f.Type.Kind() == reflect.Func:
+				shared = true
+				variants = append(variants, changed(func(v reflect.Value) { v.Set(reflect.Zero(f.Type)) }))
+			default:
+				t.Fatalf("Permissions.%s (%s): say in Same and here how it counts", f.Name, f.Type)
+			}
+			if len(variants) == 0 {
+				t.Fatalf("Permissions.%s: no change made", f.Name)
+			}
+			for _, v := range variants {
+				if base.Same(v) == !shared || v.Same(base) == !shared {
+					t.Errorf("%s: Permissions.%s changed: Same = %v, want %v", sub, f.Name, base.Same(v), shared)
+				}
+			}
+		}
+	}
+	if (*Permissions)(nil).Same(a.Permissions(PublicSubject)) || !(*Permissions)(nil).Same(nil) {
+		t.Error("nil permissions")
+	}
+}
+
+// ForRequest keeps a viewer's identity and rights and none of its per-request state.
+func TestForRequestKeepsIdentityNotState(t *testing.T) {
+	a := testEnforcer(t)
+	purpose := "p"
+	v := &Viewer{TokenName: "co", Role: RoleCreditOffice, Department: "credit_office", Unit: "u", Perms: a.Permissions(TokenSubject("co"))}
+	for range MaxPersonLookups {
+		if err := v.LookUpPerson(&purpose); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := v.ForRequest()
+	if err := r.LookUpPerson(&purpose); err != nil {
+		t.Errorf("a request's viewer inherited the connection's lookups: %v", err)
+	}
+	if got := r.Reveals(); !slices.Equal(got, []string{"p"}) || len(v.Reveals()) != 1 {
+		t.Errorf("reveals %v", got)
+	}
+	// Every exported field but the state is kept (a field added later is checked here).
+	rv, vv := reflect.ValueOf(r).Elem(), reflect.ValueOf(v).Elem()
+	for i := range rv.NumField() {
+		if f := rv.Type().Field(i); f.IsExported() && !reflect.DeepEqual(rv.Field(i).Interface(), vv.Field(i).Interface()) {
+			t.Errorf("ForRequest dropped Viewer.%s", f.Name)
+		}
 	}
 }

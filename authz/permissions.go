@@ -139,6 +139,43 @@ func (p *Permissions) WithOwn(own Own) *Permissions {
 	return &c
 }
 
+// Same reports whether p and q grant exactly the same: every field but the configuration
+// (publicity and the clock) that every Permissions of one Authorizer shares. A connection
+// that outlives a request (a WebSocket) compares its rights with the token's rights now.
+func (p *Permissions) Same(q *Permissions) bool {
+	if p == nil || q == nil {
+		return p == q
+	}
+	type flags struct {
+		Subject                                                    string
+		RegistryRead, RegistryReadPublic, RegistryWrite            bool
+		ManageDepartments, ManageLists, PersonalData, ManagePolicy bool
+		ManageTokens, Auditor, System, OwnFile, OwnFileWrite       bool
+		Own                                                        Own
+	}
+	of := func(p *Permissions) flags {
+		return flags{p.Subject, p.RegistryRead, p.RegistryReadPublic, p.RegistryWrite, p.ManageDepartments, p.ManageLists,
+			p.PersonalData, p.ManagePolicy, p.ManageTokens, p.Auditor, p.System, p.OwnFile, p.OwnFileWrite, p.Own}
+	}
+	return of(p) == of(q) && sameSet(p.read, q.read) && sameSet(p.public, q.public) && sameSet(p.write, q.write) &&
+		sameSet(p.decide, q.decide) && sameSet(p.audit, q.audit)
+}
+
+// sameSet reports whether the keys mapped to true are the same in a and b.
+func sameSet[K comparable](a, b map[K]bool) bool {
+	for k, v := range a {
+		if v != b[k] {
+			return false
+		}
+	}
+	for k, v := range b {
+		if v != a[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // ReadsOwnFileOnly reports whether the caller reads nothing but the own file of the subject it
 // is bound to: a subject or person token. Queries that name an entity or a person answer such
 // a caller only about its own.
@@ -193,6 +230,16 @@ type Viewer struct {
 	mu      sync.Mutex // resolvers run concurrently
 	reveals map[string]int
 	lookups int
+}
+
+// ForRequest is a viewer with v's identity and rights and none of its per-request state (the
+// lookups made, the purposes revealed): each operation over a connection that carries many
+// (a WebSocket) is counted and audited on its own, as a request over HTTP is.
+func (v *Viewer) ForRequest() *Viewer {
+	if v == nil {
+		return nil
+	}
+	return &Viewer{TokenName: v.TokenName, Role: v.Role, Department: v.Department, Unit: v.Unit, Perms: v.Perms}
 }
 
 // SeesPersons reports whether the viewer may read natural persons (the registry's persons,

@@ -39,8 +39,10 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	start := time.Now()
 	resp := next(ctx)
 	v := authz.FromContext(ctx)
-	if !graphql.HasOperationContext(ctx) || v == nil || v.Perms == nil || !attemptOf(ctx).final() {
-		// (An attempt that clashed and runs again wrote nothing; the one that answers is audited.)
+	if resp == nil || !graphql.HasOperationContext(ctx) || v == nil || v.Perms == nil || !attemptOf(ctx).final() {
+		// (An attempt that clashed and runs again wrote nothing; the one that answers is audited.
+		// No response is the end of a stream — over a WebSocket every operation's answer is
+		// followed by one — which answered nothing more.)
 		return resp
 	}
 	oc := graphql.GetOperationContext(ctx)

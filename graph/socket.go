@@ -28,10 +28,15 @@ const (
 	// closeTooMany ends a connection over the caller's bound of open sockets; graphql-ws
 	// clients treat it as fatal, so they do not reconnect at once.
 	closeTooMany = 4429
+	// closeRightsChanged ends a connection whose token's rights changed while it was open (a
+	// policy change): its operations and subscriptions ran with the rights it opened with, so
+	// it ends; graphql-ws clients retry on any code outside their fatal list, and a new
+	// connection has the rights the token has now.
+	closeRightsChanged = 4000
 )
 
-// socketRecheck is how often an open socket's token is checked again: revocation and expiry
-// end a connection's rights within this interval (and the promise is 5 s).
+// socketRecheck is how often an open socket's token is checked again: revocation, expiry and a
+// change of its rights end a connection within this interval (and the promise is 5 s).
 const socketRecheck = 2 * time.Second
 
 // socket is one WebSocket connection's access state: the credential it authenticated with and
@@ -39,6 +44,9 @@ const socketRecheck = 2 * time.Second
 // while it is open, so a socket never outlives its token's rights.
 type socket struct {
 	header string // the Authorization value, from connection_init or the upgrade request
+	// perms are the rights the connection opened with, which its operations run with: a
+	// connection whose token's rights are no longer these ends.
+	perms *authz.Permissions
 
 	mu     sync.Mutex
 	code   int // the close code to send instead of a normal closure; 0 for none
@@ -124,6 +132,7 @@ func (ss sockets) init(ctx context.Context, p transport.InitPayload) (context.Co
 		return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, err
 	}
 	ctx = authz.NewContext(ctx, v)
+	s.perms = v.Perms
 	if ss.hold != nil {
 		release, ok := ss.hold(ctx, "socket")
 		if !ok {
@@ -136,15 +145,13 @@ func (ss sockets) init(ctx context.Context, p transport.InitPayload) (context.Co
 	s.mu.Lock()
 	s.cancel = cancel
 	s.mu.Unlock()
-	if s.header != "" {
-		go ss.watch(ctx, s)
-	}
+	go ss.watch(ctx, s) // the public's too: a policy change can change its rights
 	return ctx, nil, nil
 }
 
 // watch checks the socket's token every recheck interval and ends the connection once it is
-// revoked or expired. A database that does not answer ends nothing: operations still
-// authenticate one by one.
+// revoked or expired, or its rights changed. A database that does not answer ends nothing:
+// operations still authenticate one by one.
 func (ss sockets) watch(ctx context.Context, s *socket) {
 	every := ss.recheck
 	if every <= 0 {
@@ -156,17 +163,24 @@ func (ss sockets) watch(ctx context.Context, s *socket) {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
-			if _, err := ss.tokens.Authenticate(ctx, s.header); errors.Is(err, derrors.Unauthenticated) {
+			v, err := ss.tokens.Authenticate(ctx, s.header)
+			switch {
+			case errors.Is(err, derrors.Unauthenticated):
 				ss.logger.InfoContext(ctx, "websocket closed: token no longer valid")
 				s.end(closeUnauthorized) // cancels ctx: the loop ends
+			case err == nil && !v.Perms.Same(s.perms):
+				ss.logger.InfoContext(ctx, "websocket closed: the token's rights changed", "token", v.TokenName)
+				s.end(closeRightsChanged)
 			}
 		}
 	}
 }
 
 // The gate runs before any other check of an operation: over a socket, the token is
-// authenticated again and the caller's rate limit applies, exactly as at the HTTP edge; a
-// subscription takes one of the caller's places (Hold) for as long as it runs.
+// authenticated again — an operation runs only with the rights the token has now — and the
+// caller's rate limit applies, exactly as at the HTTP edge; each operation gets a viewer of its
+// own (its own lookups and audit row, as a request has); a subscription takes one of the
+// caller's places (Hold) for as long as it runs.
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
@@ -181,13 +195,19 @@ func (ss sockets) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 	if s == nil {
 		return nil // HTTP: the edge has authenticated and rate-limited the request
 	}
-	if _, err := ss.tokens.Authenticate(ctx, s.header); err != nil {
+	v, err := ss.tokens.Authenticate(ctx, s.header)
+	if err != nil {
 		code := derrors.CodeUnavailable
 		if errors.Is(err, derrors.Unauthenticated) {
 			code = derrors.CodeUnauthenticated
 			s.end(closeUnauthorized)
 		}
 		return &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": code}}
+	}
+	if !v.Perms.Same(s.perms) {
+		s.end(closeRightsChanged)
+		return &gqlerror.Error{Message: "the token's rights changed while this connection was open; it closes: connect again to go on with the rights the token has now",
+			Extensions: map[string]any{"code": derrors.CodeUnavailable}}
 	}
 	if ss.rateLimit != nil {
 		if wait := ss.rateLimit(ctx); wait > 0 {
@@ -199,7 +219,11 @@ func (ss sockets) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 }
 
 func (ss sockets) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if ss.hold == nil || socketOf(ctx) == nil {
+	if socketOf(ctx) == nil {
+		return next(ctx)
+	}
+	ctx = authz.NewContext(ctx, authz.FromContext(ctx).ForRequest())
+	if ss.hold == nil {
 		return next(ctx)
 	}
 	if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || oc.Operation.Operation != ast.Subscription {

@@ -3,12 +3,14 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // wsClient is a minimal graphql-transport-ws client.
@@ -452,6 +455,172 @@ func TestOpenPerCaller(t *testing.T) {
 			subscribe("s5")
 			if !refused("s5", 10*time.Second) {
 				t.Fatal("a subscription over the bound ran after one was completed and another started")
+			}
+		})
+	})
+}
+
+// A socket's operations and subscriptions have the rights its token has now, not the rights it
+// had when the socket opened: a policy change that changes them — more rights or fewer, a
+// token's or the public's — refuses the socket's next operation at once, ends its
+// subscriptions within 5 s and closes it with 4000, which clients answer by reconnecting (and
+// so subscribing again with the new rights); a change that leaves a socket's rights as they
+// were leaves it open. Each operation has its own allowance of identity-number lookups and its
+// own audit row, as a request over HTTP has.
+func TestASocketHasItsTokensRightsNow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnvOn(t, e)
+		ctx := context.Background()
+		secrets := map[string]string{"": "", "credit-office": env.secrets["demo-credit-office"]}
+		for _, name := range []string{"ws-rights", "ws-bystander"} {
+			secret, err := env.tokens.Issue(ctx, authz.IssueRequest{Name: name, Department: "market", Role: authz.RoleClerk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secrets[name] = secret
+		}
+		open := func(t *testing.T, who string) *wsClient {
+			t.Helper()
+			c, _, err := dialWS(t, env.srv, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err := c.init(secrets[who]); err != nil || m["type"] != "connection_ack" {
+				t.Fatalf("init as %q: %v %v", who, m, err)
+			}
+			return c
+		}
+		watch := func(t *testing.T, who string) *wsClient {
+			t.Helper()
+			c := open(t, who)
+			c.send(map[string]any{"id": "events", "type": "subscribe", "payload": map[string]any{"query": `subscription { creditEvents { type } }`}})
+			return c
+		}
+		runs := func(t *testing.T, c *wsClient, who string) {
+			t.Helper()
+			if codes := c.query(fmt.Sprintf("q%d", time.Now().UnixNano()), `{ viewer { role } }`); len(codes) != 0 {
+				t.Fatalf("%q: an operation over an open socket was refused: %v", who, codes)
+			}
+		}
+		// stillOpen waits, then wants an operation to run over c (a read that times out would
+		// spoil the connection for later reads).
+		stillOpen := func(t *testing.T, c *wsClient, who string, wait time.Duration) {
+			t.Helper()
+			time.Sleep(wait)
+			runs(t, c, who)
+		}
+		// refused sends an operation right after a change of the socket's rights — before any
+		// periodic check could have run — and wants it refused without data and the socket closed
+		// with 4000.
+		refused := func(t *testing.T, c *wsClient, who string) {
+			t.Helper()
+			c.send(map[string]any{"id": "after", "type": "subscribe", "payload": map[string]any{"query": `{ viewer { role } }`}})
+			for {
+				m, err := c.next(6 * time.Second)
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					if ce.Code != 4000 {
+						t.Fatalf("%q: closed with %d after its rights changed, want 4000", who, ce.Code)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("%q: after its rights changed: %v", who, err)
+				}
+				if p, _ := m["payload"].(map[string]any); m["type"] == "next" && p["data"] != nil {
+					t.Fatalf("%q: an operation ran with the rights the socket opened with: %v", who, m)
+				}
+			}
+		}
+		ended := func(t *testing.T, c *wsClient, who string) {
+			t.Helper()
+			if code := c.closeCode(6 * time.Second); code != 4000 {
+				t.Fatalf("%q: the subscription's socket closed with %d (-1: still open) after its rights changed; want 4000 within 5 s", who, code)
+			}
+		}
+		change := func(t *testing.T, add bool, r authz.Rule) {
+			t.Helper()
+			do := env.authorizer.RemoveRule
+			if add {
+				do = env.authorizer.AddRule
+			}
+			if err := do(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		binding := func(name string) authz.Rule {
+			return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(name), authz.RoleClerk, "labour"}}
+		}
+		publicLabour := authz.Rule{PType: "p", V: [4]string{authz.RolePublic, authz.AllDomains, string(authz.RecordsOf(vocab.Labour)), string(authz.Read)}}
+
+		rights, rightsWatch := open(t, "ws-rights"), watch(t, "ws-rights")
+		bystander, public, publicWatch := open(t, "ws-bystander"), open(t, ""), watch(t, "")
+		for c, who := range map[*wsClient]string{rights: "ws-rights", bystander: "ws-bystander", public: ""} {
+			runs(t, c, who)
+		}
+
+		t.Run("another token's rights change: every socket stays open", func(t *testing.T) {
+			change(t, true, binding("ws-someone-else"))
+			stillOpen(t, rightsWatch, "ws-rights", 3*time.Second) // longer than the 2 s recheck
+			stillOpen(t, publicWatch, "", 100*time.Millisecond)
+			for c, who := range map[*wsClient]string{rights: "ws-rights", bystander: "ws-bystander", public: ""} {
+				runs(t, c, who)
+			}
+		})
+		t.Run("the token's rights grow: its sockets end, the others do not", func(t *testing.T) {
+			change(t, true, binding("ws-rights"))
+			refused(t, rights, "ws-rights")
+			ended(t, rightsWatch, "ws-rights")
+			runs(t, bystander, "ws-bystander")
+			runs(t, public, "")
+			stillOpen(t, publicWatch, "", 100*time.Millisecond)
+		})
+		t.Run("the token's rights shrink: its sockets end", func(t *testing.T) {
+			again, againWatch := open(t, "ws-rights"), watch(t, "ws-rights")
+			runs(t, again, "ws-rights")
+			change(t, false, binding("ws-rights"))
+			refused(t, again, "ws-rights")
+			ended(t, againWatch, "ws-rights")
+			runs(t, bystander, "ws-bystander")
+		})
+		t.Run("the public's rights change: the public's sockets end", func(t *testing.T) {
+			change(t, true, publicLabour)
+			t.Cleanup(func() { _ = env.authorizer.RemoveRule(ctx, publicLabour) })
+			refused(t, public, "")
+			ended(t, publicWatch, "")
+			runs(t, bystander, "ws-bystander")
+		})
+		t.Run("each operation has its own lookups and audit row", func(t *testing.T) {
+			c := open(t, "credit-office")
+			for i := range authz.MaxPersonLookups + 1 {
+				q := fmt.Sprintf(`{ personByIdNumber(idNumber: "32050219800101123X", purpose: "socket-lookup-%d") { name } }`, i)
+				if codes := c.query(fmt.Sprintf("lookup%d", i), q); len(codes) != 0 {
+					t.Fatalf("lookup %d, each in its own operation over one socket: %v", i, codes)
+				}
+			}
+			runs(t, c, "credit-office")
+			rows, err := env.db.SQL.QueryContext(ctx, `SELECT purpose FROM audit_logs WHERE token_name = 'demo-credit-office' ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var p sql.NullString
+				if err := rows.Scan(&p); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, p.String)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for i := range authz.MaxPersonLookups + 1 {
+				want = append(want, fmt.Sprintf("socket-lookup-%d", i))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("audit rows' purposes %q, want one row per lookup with its own purpose and none for the plain read: %q", got, want)
 			}
 		})
 	})
