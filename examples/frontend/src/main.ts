@@ -11,7 +11,7 @@
 //
 //   CREDITGRAPH_URL=http://127.0.0.1:8080/query CREDITGRAPH_DEMO_TOKENS=../../creditgraph-demo-tokens.json npm run ci
 import { readFileSync } from 'node:fs';
-import { GraphQLClient } from 'graphql-request';
+import { ClientError, GraphQLClient } from 'graphql-request';
 import { createClient } from 'graphql-ws';
 import { print } from 'graphql';
 import WebSocket from 'ws';
@@ -36,6 +36,26 @@ function readTokens(): Record<string, string> {
 }
 
 const as = (token: string) => new GraphQLClient(url, { headers: { Authorization: `Bearer ${token}` } });
+
+// send runs a request, and runs it again when the API says it is worth it: CONFLICT (a write
+// clashed with others in every attempt the server made and wrote nothing — records carry
+// their source key, so sending one again never records it twice) and RATE_LIMITED (after the
+// retryAfter seconds it names). Up to five sends; any other error is the caller's to read.
+async function send<T>(request: () => Promise<T>, sends = 5): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await request();
+    } catch (err) {
+      const first = err instanceof ClientError ? err.response.errors?.[0]?.extensions : undefined;
+      const code = first?.['code'];
+      if (n >= sends || (code !== 'CONFLICT' && code !== 'RATE_LIMITED')) throw err;
+      const retryAfter = Number(first?.['retryAfter'] ?? 0);
+      const pause = code === 'RATE_LIMITED' && retryAfter > 0 ? retryAfter * 1000 : 100 * 2 ** n;
+      console.log(`answered ${code}; sending again in ${pause} ms (${n} of ${sends - 1} resends)`);
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
 
 // --- the documents; graphql() returns a TypedDocumentNode, so results and variables are typed.
 
@@ -107,7 +127,7 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
 
   const clerk = as(tokens.clerk!);
-  const where = await clerk.request(WhereToWrite);
+  const where = await send(() => clerk.request(WhereToWrite));
   const dep = where.departments.edges[0]?.node;
   const entity = where.marketEntities.edges[0]?.node;
   if (!dep?.uscc || !entity) throw new Error('the demo data has no market department with a USCC or no entity');
@@ -136,14 +156,14 @@ async function main() {
     dataSourceUnit: dep.name,
     dataSourceUnitUscc: dep.uscc,
   };
-  const { createAdministrativePenalty: penalty } = await clerk.request(RecordPenalty, { input });
+  const { createAdministrativePenalty: penalty } = await send(() => clerk.request(RecordPenalty, { input }));
   console.log(`clerk recorded penalty ${penalty.decisionNo} (${penalty.severity}, ${penalty.status}; in publicity until ${penalty.publicity?.maxEnd ?? '—'})`);
 
   const supervisor = as(tokens.supervisor!);
   const seen = new Set<string>();
   let after: string | null | undefined = null;
   for (let page = 1; page <= 2; page++) {
-    const { marketEntities: conn }: HighRiskPageQuery = await supervisor.request(HighRiskPage, { after });
+    const { marketEntities: conn }: HighRiskPageQuery = await send(() => supervisor.request(HighRiskPage, { after }));
     for (const { node } of conn.edges) {
       if (seen.has(node.id)) throw new Error(`entity ${node.uscc} came twice across pages`);
       seen.add(node.id);
