@@ -33,7 +33,20 @@ const (
 	// it ends; graphql-ws clients retry on any code outside their fatal list, and a new
 	// connection has the rights the token has now.
 	closeRightsChanged = 4000
+	// closeInitTimeout ends a connection that sent no connection_init within socketInitWait
+	// (the protocol's "Connection initialisation timeout").
+	closeInitTimeout = 4408
 )
+
+// closeReasons are the reasons sent with the codes a socket ends with.
+var closeReasons = map[int]string{
+	closeUnauthorized:  "Unauthorized: the token was revoked or has expired",
+	closeRightsChanged: "Rights changed: the token's rights changed; connect again",
+}
+
+// socketInitWait is how long an opened socket may wait before its connection_init: until then
+// it is nobody's (its token is in that message), so it holds a place of its own (see wrap).
+const socketInitWait = 5 * time.Second
 
 // socketRecheck is how often an open socket's token is checked again: revocation, expiry and a
 // change of its rights end a connection within this interval (and the promise is 5 s).
@@ -51,6 +64,8 @@ type socket struct {
 	mu     sync.Mutex
 	code   int // the close code to send instead of a normal closure; 0 for none
 	cancel context.CancelFunc
+	// awaiting gives back the place the socket held until its connection_init came.
+	awaiting func()
 }
 
 type socketKey struct{}
@@ -100,19 +115,34 @@ type sockets struct {
 func (ss sockets) transport(origins []string) transport.Websocket {
 	return transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
+		InitTimeout:           socketInitWait,
 		Implementation:        acceptor{transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: origins}}},
 		InitFunc:              ss.init,
 	}
 }
 
-// wrap marks upgrade requests with a fresh socket before gqlgen accepts them.
+// wrap marks upgrade requests with a fresh socket before gqlgen accepts them. Until its
+// connection_init, a socket takes one of its caller's places for sockets awaiting one (the
+// caller of the upgrade request: its address, or the token of its Authorization header), so
+// no caller can open sockets without end and never say who it is; one more is answered 429.
 func (ss sockets) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
-			s := &socket{header: r.Header.Get("Authorization")}
-			r = r.WithContext(context.WithValue(r.Context(), socketKey{}, s))
+		if r.Header.Get("Upgrade") == "" {
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		s := &socket{header: r.Header.Get("Authorization")}
+		if ss.hold != nil {
+			release, ok := ss.hold(r.Context(), "socket awaiting connection_init")
+			if !ok {
+				derrors.WriteHTTP(w, http.StatusTooManyRequests, derrors.CodeRateLimited,
+					"too many connections awaiting connection_init from this caller; send connection_init on those first")
+				return
+			}
+			s.awaiting = release
+			defer release()
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, s)))
 	})
 }
 
@@ -122,6 +152,9 @@ func (ss sockets) init(ctx context.Context, p transport.InitPayload) (context.Co
 	s := socketOf(ctx)
 	if s == nil { // not through wrap: refuse rather than run unauthenticated
 		return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, errors.New("Forbidden")
+	}
+	if s.awaiting != nil {
+		s.awaiting() // it awaits no more
 	}
 	if h := p.Authorization(); h != "" {
 		s.header = h
@@ -275,7 +308,10 @@ type socketConn struct {
 
 func (c *socketConn) WriteClose(code int, msg string) error {
 	if got := c.s.closeCode(code); got != code {
-		code, msg = got, "Unauthorized: the token was revoked or has expired"
+		code, msg = got, closeReasons[got]
+	}
+	if code == transport.WebsocketCloseProtocolError && msg == "connection initialisation timeout" {
+		code = closeInitTimeout // gqlgen says it with the generic protocol-error code
 	}
 	return c.WebsocketConn.WriteClose(code, msg)
 }

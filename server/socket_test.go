@@ -378,6 +378,44 @@ func TestOpenPerCaller(t *testing.T) {
 			})
 		}
 
+		t.Run("sockets awaiting connection_init", func(t *testing.T) {
+			// A socket says who it is in connection_init; until then it takes a place of the
+			// caller of its upgrade request, and one more upgrade is refused before it is made.
+			var waiting []*wsClient
+			for range 2 {
+				c, _, err := dialWS(t, srv, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				waiting = append(waiting, c)
+			}
+			if _, res, err := dialWS(t, srv, ""); err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("a third socket awaiting connection_init: err %v, response %v; want 429", err, res)
+			}
+			// connection_init gives the place back (the socket now holds the caller's own).
+			if m, err := waiting[0].init(""); err != nil || m["type"] != "connection_ack" {
+				t.Fatalf("init: %v %v", m, err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				c, res, err := dialWS(t, srv, "")
+				if err == nil {
+					c.conn.Close()
+					break
+				}
+				if res == nil || res.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+					t.Fatalf("after a connection_init: err %v, response %v; want a socket", err, res)
+				}
+			}
+			// A socket that never says connection_init is closed within 5 s, with the protocol's
+			// 4408, and its place given back.
+			start := time.Now()
+			if code := waiting[1].closeCode(7 * time.Second); code != 4408 {
+				t.Fatalf("a socket without connection_init closed with %d after %s (-1: still open); want 4408 within 5 s",
+					code, time.Since(start).Round(time.Millisecond))
+			}
+			waiting[0].conn.Close()
+		})
+
 		t.Run("subscriptions", func(t *testing.T) {
 			// The clerk's sockets of the subtest above are closed by now or soon.
 			c := reopen(t, clerk)
