@@ -739,15 +739,16 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "OutboxEvent",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			outboxevent.FieldSeq:      {Type: field.TypeInt64, Column: outboxevent.FieldSeq},
-			outboxevent.FieldType:     {Type: field.TypeString, Column: outboxevent.FieldType},
-			outboxevent.FieldKind:     {Type: field.TypeString, Column: outboxevent.FieldKind},
-			outboxevent.FieldSector:   {Type: field.TypeString, Column: outboxevent.FieldSector},
-			outboxevent.FieldRecordID: {Type: field.TypeInt, Column: outboxevent.FieldRecordID},
-			outboxevent.FieldEntityID: {Type: field.TypeInt, Column: outboxevent.FieldEntityID},
-			outboxevent.FieldSummary:  {Type: field.TypeString, Column: outboxevent.FieldSummary},
-			outboxevent.FieldAt:       {Type: field.TypeTime, Column: outboxevent.FieldAt},
-			outboxevent.FieldOrigin:   {Type: field.TypeString, Column: outboxevent.FieldOrigin},
+			outboxevent.FieldSeq:        {Type: field.TypeInt64, Column: outboxevent.FieldSeq},
+			outboxevent.FieldType:       {Type: field.TypeString, Column: outboxevent.FieldType},
+			outboxevent.FieldKind:       {Type: field.TypeString, Column: outboxevent.FieldKind},
+			outboxevent.FieldSector:     {Type: field.TypeString, Column: outboxevent.FieldSector},
+			outboxevent.FieldRecordID:   {Type: field.TypeInt, Column: outboxevent.FieldRecordID},
+			outboxevent.FieldEntityID:   {Type: field.TypeInt, Column: outboxevent.FieldEntityID},
+			outboxevent.FieldDocumentID: {Type: field.TypeInt, Column: outboxevent.FieldDocumentID},
+			outboxevent.FieldSummary:    {Type: field.TypeString, Column: outboxevent.FieldSummary},
+			outboxevent.FieldAt:         {Type: field.TypeTime, Column: outboxevent.FieldAt},
+			outboxevent.FieldOrigin:     {Type: field.TypeString, Column: outboxevent.FieldOrigin},
 		},
 	}
 	graph.Nodes[27] = &sqlgraph.Node{
@@ -6014,6 +6015,11 @@ func (f *OutboxEventFilter) WhereRecordID(p entql.IntP) {
 // WhereEntityID applies the entql int predicate on the entity_id field.
 func (f *OutboxEventFilter) WhereEntityID(p entql.IntP) {
 	f.Where(p.Field(outboxevent.FieldEntityID))
+}
+
+// WhereDocumentID applies the entql int predicate on the document_id field.
+func (f *OutboxEventFilter) WhereDocumentID(p entql.IntP) {
+	f.Where(p.Field(outboxevent.FieldDocumentID))
 }
 
 // WhereSummary applies the entql string predicate on the summary field.

@@ -33111,25 +33111,27 @@ func (m *ObjectionMutation) ResetEdge(name string) error {
 // OutboxEventMutation represents an operation that mutates the OutboxEvent nodes in the graph.
 type OutboxEventMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	seq           *int64
-	addseq        *int64
-	_type         *string
-	kind          *string
-	sector        *string
-	record_id     *int
-	addrecord_id  *int
-	entity_id     *int
-	addentity_id  *int
-	summary       *string
-	at            *time.Time
-	origin        *string
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*OutboxEvent, error)
-	predicates    []predicate.OutboxEvent
+	op             Op
+	typ            string
+	id             *int
+	seq            *int64
+	addseq         *int64
+	_type          *string
+	kind           *string
+	sector         *string
+	record_id      *int
+	addrecord_id   *int
+	entity_id      *int
+	addentity_id   *int
+	document_id    *int
+	adddocument_id *int
+	summary        *string
+	at             *time.Time
+	origin         *string
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*OutboxEvent, error)
+	predicates     []predicate.OutboxEvent
 }
 
 var _ ent.Mutation = (*OutboxEventMutation)(nil)
@@ -33506,6 +33508,62 @@ func (m *OutboxEventMutation) ResetEntityID() {
 	m.addentity_id = nil
 }
 
+// SetDocumentID sets the "document_id" field.
+func (m *OutboxEventMutation) SetDocumentID(i int) {
+	m.document_id = &i
+	m.adddocument_id = nil
+}
+
+// DocumentID returns the value of the "document_id" field in the mutation.
+func (m *OutboxEventMutation) DocumentID() (r int, exists bool) {
+	v := m.document_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDocumentID returns the old "document_id" field's value of the OutboxEvent entity.
+// If the OutboxEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventMutation) OldDocumentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDocumentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDocumentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDocumentID: %w", err)
+	}
+	return oldValue.DocumentID, nil
+}
+
+// AddDocumentID adds i to the "document_id" field.
+func (m *OutboxEventMutation) AddDocumentID(i int) {
+	if m.adddocument_id != nil {
+		*m.adddocument_id += i
+	} else {
+		m.adddocument_id = &i
+	}
+}
+
+// AddedDocumentID returns the value that was added to the "document_id" field in this mutation.
+func (m *OutboxEventMutation) AddedDocumentID() (r int, exists bool) {
+	v := m.adddocument_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDocumentID resets all changes to the "document_id" field.
+func (m *OutboxEventMutation) ResetDocumentID() {
+	m.document_id = nil
+	m.adddocument_id = nil
+}
+
 // SetSummary sets the "summary" field.
 func (m *OutboxEventMutation) SetSummary(s string) {
 	m.summary = &s
@@ -33648,7 +33706,7 @@ func (m *OutboxEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OutboxEventMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.seq != nil {
 		fields = append(fields, outboxevent.FieldSeq)
 	}
@@ -33666,6 +33724,9 @@ func (m *OutboxEventMutation) Fields() []string {
 	}
 	if m.entity_id != nil {
 		fields = append(fields, outboxevent.FieldEntityID)
+	}
+	if m.document_id != nil {
+		fields = append(fields, outboxevent.FieldDocumentID)
 	}
 	if m.summary != nil {
 		fields = append(fields, outboxevent.FieldSummary)
@@ -33696,6 +33757,8 @@ func (m *OutboxEventMutation) Field(name string) (ent.Value, bool) {
 		return m.RecordID()
 	case outboxevent.FieldEntityID:
 		return m.EntityID()
+	case outboxevent.FieldDocumentID:
+		return m.DocumentID()
 	case outboxevent.FieldSummary:
 		return m.Summary()
 	case outboxevent.FieldAt:
@@ -33723,6 +33786,8 @@ func (m *OutboxEventMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldRecordID(ctx)
 	case outboxevent.FieldEntityID:
 		return m.OldEntityID(ctx)
+	case outboxevent.FieldDocumentID:
+		return m.OldDocumentID(ctx)
 	case outboxevent.FieldSummary:
 		return m.OldSummary(ctx)
 	case outboxevent.FieldAt:
@@ -33780,6 +33845,13 @@ func (m *OutboxEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEntityID(v)
 		return nil
+	case outboxevent.FieldDocumentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDocumentID(v)
+		return nil
 	case outboxevent.FieldSummary:
 		v, ok := value.(string)
 		if !ok {
@@ -33818,6 +33890,9 @@ func (m *OutboxEventMutation) AddedFields() []string {
 	if m.addentity_id != nil {
 		fields = append(fields, outboxevent.FieldEntityID)
 	}
+	if m.adddocument_id != nil {
+		fields = append(fields, outboxevent.FieldDocumentID)
+	}
 	return fields
 }
 
@@ -33832,6 +33907,8 @@ func (m *OutboxEventMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedRecordID()
 	case outboxevent.FieldEntityID:
 		return m.AddedEntityID()
+	case outboxevent.FieldDocumentID:
+		return m.AddedDocumentID()
 	}
 	return nil, false
 }
@@ -33861,6 +33938,13 @@ func (m *OutboxEventMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddEntityID(v)
+		return nil
+	case outboxevent.FieldDocumentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDocumentID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown OutboxEvent numeric field %s", name)
@@ -33906,6 +33990,9 @@ func (m *OutboxEventMutation) ResetField(name string) error {
 		return nil
 	case outboxevent.FieldEntityID:
 		m.ResetEntityID()
+		return nil
+	case outboxevent.FieldDocumentID:
+		m.ResetDocumentID()
 		return nil
 	case outboxevent.FieldSummary:
 		m.ResetSummary()

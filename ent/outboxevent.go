@@ -29,6 +29,8 @@ type OutboxEvent struct {
 	RecordID int `json:"record_id,omitempty"`
 	// EntityID holds the value of the "entity_id" field.
 	EntityID int `json:"entity_id,omitempty"`
+	// The workflow document a decision event tells of (a repair application, an objection); 0 for none.
+	DocumentID int `json:"document_id,omitempty"`
 	// Summary holds the value of the "summary" field.
 	Summary string `json:"summary,omitempty"`
 	// When the event happened.
@@ -43,7 +45,7 @@ func (*OutboxEvent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case outboxevent.FieldID, outboxevent.FieldSeq, outboxevent.FieldRecordID, outboxevent.FieldEntityID:
+		case outboxevent.FieldID, outboxevent.FieldSeq, outboxevent.FieldRecordID, outboxevent.FieldEntityID, outboxevent.FieldDocumentID:
 			values[i] = new(sql.NullInt64)
 		case outboxevent.FieldType, outboxevent.FieldKind, outboxevent.FieldSector, outboxevent.FieldSummary, outboxevent.FieldOrigin:
 			values[i] = new(sql.NullString)
@@ -105,6 +107,12 @@ func (_m *OutboxEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field entity_id", values[i])
 			} else if value.Valid {
 				_m.EntityID = int(value.Int64)
+			}
+		case outboxevent.FieldDocumentID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field document_id", values[i])
+			} else if value.Valid {
+				_m.DocumentID = int(value.Int64)
 			}
 		case outboxevent.FieldSummary:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -177,6 +185,9 @@ func (_m *OutboxEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("entity_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.EntityID))
+	builder.WriteString(", ")
+	builder.WriteString("document_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DocumentID))
 	builder.WriteString(", ")
 	builder.WriteString("summary=")
 	builder.WriteString(_m.Summary)

@@ -82,6 +82,20 @@ func (_c *OutboxEventCreate) SetNillableEntityID(v *int) *OutboxEventCreate {
 	return _c
 }
 
+// SetDocumentID sets the "document_id" field.
+func (_c *OutboxEventCreate) SetDocumentID(v int) *OutboxEventCreate {
+	_c.mutation.SetDocumentID(v)
+	return _c
+}
+
+// SetNillableDocumentID sets the "document_id" field if the given value is not nil.
+func (_c *OutboxEventCreate) SetNillableDocumentID(v *int) *OutboxEventCreate {
+	if v != nil {
+		_c.SetDocumentID(*v)
+	}
+	return _c
+}
+
 // SetSummary sets the "summary" field.
 func (_c *OutboxEventCreate) SetSummary(v string) *OutboxEventCreate {
 	_c.mutation.SetSummary(v)
@@ -165,6 +179,10 @@ func (_c *OutboxEventCreate) defaults() error {
 		v := outboxevent.DefaultEntityID
 		_c.mutation.SetEntityID(v)
 	}
+	if _, ok := _c.mutation.DocumentID(); !ok {
+		v := outboxevent.DefaultDocumentID
+		_c.mutation.SetDocumentID(v)
+	}
 	if _, ok := _c.mutation.Summary(); !ok {
 		v := outboxevent.DefaultSummary
 		_c.mutation.SetSummary(v)
@@ -210,6 +228,9 @@ func (_c *OutboxEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.EntityID(); !ok {
 		return &ValidationError{Name: "entity_id", err: errors.New(`ent: missing required field "OutboxEvent.entity_id"`)}
+	}
+	if _, ok := _c.mutation.DocumentID(); !ok {
+		return &ValidationError{Name: "document_id", err: errors.New(`ent: missing required field "OutboxEvent.document_id"`)}
 	}
 	if _, ok := _c.mutation.Summary(); !ok {
 		return &ValidationError{Name: "summary", err: errors.New(`ent: missing required field "OutboxEvent.summary"`)}
@@ -280,6 +301,10 @@ func (_c *OutboxEventCreate) createSpec() (*OutboxEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EntityID(); ok {
 		_spec.SetField(outboxevent.FieldEntityID, field.TypeInt, value)
 		_node.EntityID = value
+	}
+	if value, ok := _c.mutation.DocumentID(); ok {
+		_spec.SetField(outboxevent.FieldDocumentID, field.TypeInt, value)
+		_node.DocumentID = value
 	}
 	if value, ok := _c.mutation.Summary(); ok {
 		_spec.SetField(outboxevent.FieldSummary, field.TypeString, value)
@@ -373,6 +398,9 @@ func (u *OutboxEventUpsertOne) UpdateNewValues() *OutboxEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.EntityID(); exists {
 			s.SetIgnore(outboxevent.FieldEntityID)
+		}
+		if _, exists := u.create.mutation.DocumentID(); exists {
+			s.SetIgnore(outboxevent.FieldDocumentID)
 		}
 		if _, exists := u.create.mutation.Summary(); exists {
 			s.SetIgnore(outboxevent.FieldSummary)
@@ -607,6 +635,9 @@ func (u *OutboxEventUpsertBulk) UpdateNewValues() *OutboxEventUpsertBulk {
 			}
 			if _, exists := b.mutation.EntityID(); exists {
 				s.SetIgnore(outboxevent.FieldEntityID)
+			}
+			if _, exists := b.mutation.DocumentID(); exists {
+				s.SetIgnore(outboxevent.FieldDocumentID)
 			}
 			if _, exists := b.mutation.Summary(); exists {
 				s.SetIgnore(outboxevent.FieldSummary)

@@ -48,6 +48,11 @@ func subscribe(ctx context.Context, client *ent.Client, b *events.Broker, depart
 				if _, err := client.Noder(ctx, e.RecordID); err != nil {
 					continue // hidden from the viewer now (or gone)
 				}
+				if e.Document != 0 {
+					if _, err := client.Noder(ctx, e.Document); err != nil {
+						continue // a decision on a document the viewer may not read
+					}
+				}
 				select {
 				case out <- &e:
 				case <-ctx.Done():

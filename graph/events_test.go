@@ -332,3 +332,79 @@ func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 		}
 	})
 }
+
+// A decision event — a repair application approved, an objection not accepted — tells of a
+// workflow document as well as of its record: a subscriber receives it exactly when it may
+// read both (node(id) of each is the oracle), so the public and other departments, who read
+// the penalty in publicity but no repair application or objection, do not learn of them.
+func TestDecisionEventsAreWhatEachSubscriberMayRead(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		s := setupRepair(t, env, "EVD-R")
+		env.issue(authz.IssueRequest{Name: "subject-evd", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: s.uscc})
+		const q = `subscription { creditEvents(types: [REPAIR_DECISION, OBJECTION_DECISION]) { type recordID } }`
+		who := []string{"", "demo-labour-clerk", "demo-market-clerk", "demo-market-nanjing-clerk", "demo-auditor-market", "demo-credit-office", "subject-evd"}
+		subs := map[string]*subscriber{}
+		for _, w := range who {
+			subs[w] = subscribeAs(t, env, w, q)
+		}
+		for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < len(who); {
+			if time.Now().After(deadline) {
+				t.Fatal("the subscriptions did not start")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		// A repair application decided: approved.
+		app := createApplication(t, env, s, nil)
+		for _, st := range []struct{ who, to string }{{"demo-market-clerk", "SUBMITTED"}, {"demo-credit-office", "ACCEPTED"},
+			{"demo-market-reviewer", "INITIAL_APPROVED"}, {"demo-market-reviewer", "UNDER_AUTHORITY_REVIEW"}, {"demo-market-supervisor", "APPROVED"}} {
+			env.as(st.who).mustData(transition, map[string]any{"id": app, "to": st.to}, nil)
+		}
+		// An objection decided: not accepted.
+		var p struct{ CreateAdministrativePenalty struct{ ID string } }
+		env.as("demo-market-clerk").mustData(createPenaltyQ, penaltyInput(env, "market-320500", "EVD-O"), &p)
+		var o struct{ FileObjection struct{ ID string } }
+		co := env.as("demo-credit-office")
+		co.mustData(`mutation($p: ID!) { fileObjection(input: {penaltyID: $p, grounds: WRONG, description: "罚款金额有误"}) { id } }`,
+			map[string]any{"p": p.CreateAdministrativePenalty.ID}, &o)
+		co.mustData(`mutation($id: ID!) { transitionObjection(id: $id, to: NOT_ACCEPTED, reason: "材料不全") { state } }`,
+			map[string]any{"id": o.FileObjection.ID}, nil)
+
+		decided := []struct{ typ, document, record string }{
+			{"REPAIR_DECISION", app, s.penaltyID},
+			{"OBJECTION_DECISION", o.FileObjection.ID, p.CreateAdministrativePenalty.ID},
+		}
+		quiet := 3 * time.Second
+		readersOfAll := 0
+		for _, w := range who {
+			readable := func(id string) bool {
+				var out struct{ Node *struct{ ID string } }
+				env.as(w).mustData(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &out)
+				return out.Node != nil
+			}
+			got := map[string]int{}
+			for _, m := range subs[w].drain(quiet) {
+				if m["type"] != "next" {
+					t.Fatalf("%q: want an event, got %v", w, m)
+				}
+				ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
+				got[ev["type"].(string)+" "+ev["recordID"].(string)]++
+			}
+			quiet = 300 * time.Millisecond
+			all := true
+			for _, d := range decided {
+				want := readable(d.document) && readable(d.record)
+				all = all && want
+				if n := got[d.typ+" "+d.record]; n != map[bool]int{true: 1}[want] {
+					t.Errorf("%q: %d %s events for record %s; may read the document and the record: %v", w, n, d.typ, d.record, want)
+				}
+			}
+			if all {
+				readersOfAll++
+			}
+		}
+		if readersOfAll == 0 || readersOfAll == len(who) {
+			t.Errorf("%d of %d subscribers may read both decisions: the oracle proves nothing", readersOfAll, len(who))
+		}
+	})
+}

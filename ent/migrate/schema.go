@@ -1112,6 +1112,7 @@ var (
 		{Name: "sector", Type: field.TypeString, Size: 32, Default: ""},
 		{Name: "record_id", Type: field.TypeInt},
 		{Name: "entity_id", Type: field.TypeInt, Default: 0},
+		{Name: "document_id", Type: field.TypeInt, Default: 0},
 		{Name: "summary", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "origin", Type: field.TypeString, Size: 64, Default: ""},

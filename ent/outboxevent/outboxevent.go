@@ -24,6 +24,8 @@ const (
 	FieldRecordID = "record_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
 	FieldEntityID = "entity_id"
+	// FieldDocumentID holds the string denoting the document_id field in the database.
+	FieldDocumentID = "document_id"
 	// FieldSummary holds the string denoting the summary field in the database.
 	FieldSummary = "summary"
 	// FieldAt holds the string denoting the at field in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldSector,
 	FieldRecordID,
 	FieldEntityID,
+	FieldDocumentID,
 	FieldSummary,
 	FieldAt,
 	FieldOrigin,
@@ -78,6 +81,8 @@ var (
 	SectorValidator func(string) error
 	// DefaultEntityID holds the default value on creation for the "entity_id" field.
 	DefaultEntityID int
+	// DefaultDocumentID holds the default value on creation for the "document_id" field.
+	DefaultDocumentID int
 	// DefaultSummary holds the default value on creation for the "summary" field.
 	DefaultSummary string
 	// SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
@@ -124,6 +129,11 @@ func ByRecordID(opts ...sql.OrderTermOption) OrderOption {
 // ByEntityID orders the results by the entity_id field.
 func ByEntityID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEntityID, opts...).ToFunc()
+}
+
+// ByDocumentID orders the results by the document_id field.
+func ByDocumentID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDocumentID, opts...).ToFunc()
 }
 
 // BySummary orders the results by the summary field.

@@ -2103,14 +2103,18 @@ func init() {
 	outboxeventDescEntityID := outboxeventFields[5].Descriptor()
 	// outboxevent.DefaultEntityID holds the default value on creation for the entity_id field.
 	outboxevent.DefaultEntityID = outboxeventDescEntityID.Default.(int)
+	// outboxeventDescDocumentID is the schema descriptor for document_id field.
+	outboxeventDescDocumentID := outboxeventFields[6].Descriptor()
+	// outboxevent.DefaultDocumentID holds the default value on creation for the document_id field.
+	outboxevent.DefaultDocumentID = outboxeventDescDocumentID.Default.(int)
 	// outboxeventDescSummary is the schema descriptor for summary field.
-	outboxeventDescSummary := outboxeventFields[6].Descriptor()
+	outboxeventDescSummary := outboxeventFields[7].Descriptor()
 	// outboxevent.DefaultSummary holds the default value on creation for the summary field.
 	outboxevent.DefaultSummary = outboxeventDescSummary.Default.(string)
 	// outboxevent.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
 	outboxevent.SummaryValidator = outboxeventDescSummary.Validators[0].(func(string) error)
 	// outboxeventDescOrigin is the schema descriptor for origin field.
-	outboxeventDescOrigin := outboxeventFields[8].Descriptor()
+	outboxeventDescOrigin := outboxeventFields[9].Descriptor()
 	// outboxevent.DefaultOrigin holds the default value on creation for the origin field.
 	outboxevent.DefaultOrigin = outboxeventDescOrigin.Default.(string)
 	// outboxevent.OriginValidator is a validator for the "origin" field. It is called by the builders before save.

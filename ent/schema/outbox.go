@@ -25,6 +25,7 @@ func (OutboxEvent) Fields() []ent.Field {
 		field.String("sector").Immutable().Default("").MaxLen(32).Comment("Sector of the record; empty for a tier change."),
 		field.Int("record_id").Immutable(),
 		field.Int("entity_id").Immutable().Default(0),
+		field.Int("document_id").Immutable().Default(0).Comment("The workflow document a decision event tells of (a repair application, an objection); 0 for none."),
 		field.String("summary").Immutable().Default("").MaxLen(512),
 		field.Time("at").Immutable().SchemaType(timeType).Comment("When the event happened."),
 		field.String("origin").Immutable().Default("").MaxLen(64).Comment("Instance that committed it (diagnostics)."),

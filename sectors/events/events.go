@@ -57,6 +57,10 @@ type Event struct {
 	Sector   vocab.Sector // sector of the record; "" for a tier change
 	RecordID int
 	EntityID int // 0 when the subject is a person
+	// Document is the workflow document a decision tells of — a repair application, an
+	// objection — or 0. The event says that the document exists and how it was decided, so it
+	// goes only to subscribers who may read the document as well as the record.
+	Document int
 	Summary  string
 	At       time.Time
 }

@@ -52,7 +52,7 @@ func (b *Broker) append(ctx context.Context, c *ent.Client, evs []Event) (err er
 	rows := make([]*ent.OutboxEventCreate, len(evs))
 	for i, e := range evs {
 		rows[i] = c.OutboxEvent.Create().SetSeq(seq).SetType(string(e.Type)).SetKind(string(e.Kind)).SetSector(string(e.Sector)).
-			SetRecordID(e.RecordID).SetEntityID(e.EntityID).SetSummary(clip(e.Summary, 512)).SetAt(e.At).SetOrigin(b.origin)
+			SetRecordID(e.RecordID).SetEntityID(e.EntityID).SetDocumentID(e.Document).SetSummary(clip(e.Summary, 512)).SetAt(e.At).SetOrigin(b.origin)
 	}
 	return c.OutboxEvent.CreateBulk(rows...).Exec(ctx)
 }
@@ -203,7 +203,7 @@ func (r *relay) poll(ctx context.Context) error {
 		for _, row := range rows {
 			r.seq, r.id = row.Seq, row.ID
 			r.b.Publish(Event{Type: Type(row.Type), Kind: vocab.RecordType(row.Kind), Sector: vocab.Sector(row.Sector),
-				RecordID: row.RecordID, EntityID: row.EntityID, Summary: row.Summary, At: row.At})
+				RecordID: row.RecordID, EntityID: row.EntityID, Document: row.DocumentID, Summary: row.Summary, At: row.At})
 		}
 		if len(rows) < relayPage {
 			break

@@ -302,7 +302,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	switch to {
 	case objection.StateNOT_ACCEPTED, objection.StateUPHELD, objection.StateREJECTED:
 		events.AfterCommit(ctx, env.Events, events.Event{Type: events.ObjectionDecision, Sector: rec.sector, RecordID: o.PenaltyID + o.ListEntryID + o.RatingID,
-			Summary: fmt.Sprintf("objection %d: %s", id, to)})
+			Document: id, Summary: fmt.Sprintf("objection %d: %s", id, to)})
 	}
 	return c.Objection.Get(ctx, id)
 }

@@ -266,7 +266,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	switch to {
 	case repairapplication.StateAPPROVED, repairapplication.StateDENIED, repairapplication.StateCOMPLETED, repairapplication.StateREVOKED:
 		events.AfterCommit(ctx, env.Events, events.Event{Type: events.RepairDecision, Sector: rec.sector, RecordID: app.PenaltyID + app.ListEntryID,
-			EntityID: rec.entityID, Summary: fmt.Sprintf("repair application %d: %s", id, to)})
+			EntityID: rec.entityID, Document: id, Summary: fmt.Sprintf("repair application %d: %s", id, to)})
 	}
 	return c.RepairApplication.Get(ctx, id)
 }
