@@ -25,7 +25,7 @@ type AuditLog struct {
 	Role string `json:"role,omitempty"`
 	// Department code of the caller.
 	Department string `json:"department,omitempty"`
-	// Why it was logged: a mutation, a query by an auditor, a read of unmasked personal data, or an export (/export).
+	// Why it was logged: a mutation, a query by an auditor, a read of unmasked personal data, an export (/export), or an issued credit report fetched again by its number and code (issuedCreditReport; the operation names the report).
 	Kind auditlog.Kind `json:"kind,omitempty"`
 	// GraphQL operation name (or the first field).
 	Operation string `json:"operation,omitempty"`

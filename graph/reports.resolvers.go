@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/creditgraph/creditgraph/sectors/report"
 )
@@ -48,7 +49,9 @@ func (r *queryResolver) VerifyCreditReport(ctx context.Context, number string, c
 
 // IssuedCreditReport is the resolver for the issuedCreditReport field.
 func (r *queryResolver) IssuedCreditReport(ctx context.Context, number string, code string) (*report.Report, error) {
-	return r.reports.Stored(ctx, number, code)
+	start := time.Now()
+	rep, err := r.reports.Stored(ctx, number, code)
+	return rep, auditReportFetch(ctx, r.client, number, start, err)
 }
 
 // CreditReview is the resolver for the creditReview field.

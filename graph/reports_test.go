@@ -550,3 +550,40 @@ func needFont(t *testing.T) {
 		pdfToolMissing(t, "no CJK font (apt-get install fonts-arphic-gbsn00lp)")
 	}
 }
+
+// Fetching an issued report again (issuedCreditReport) reads its stored content — for an
+// AUTHORITY edition, records not in publicity — with no token but the number and code, so every
+// fetch is in the audit log: who fetched (public for none), which report, the outcome; a fetch
+// with a wrong code too. Verifying (which tells no content) is not.
+func TestFetchingAnIssuedReportIsAudited(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		var out struct{ CreditReport issuedReport }
+		env.as("demo-credit-office").mustData(reportQuery, map[string]any{"u": env.firstUSCC(), "e": "AUTHORITY", "p": "FINANCING"}, &out)
+		r := out.CreditReport
+		const fetch = `query($n: String!, $c: String!) { issuedCreditReport(number: $n, code: $c) { number } }`
+		rows := func(where string) int {
+			return env.count("audit_logs", "kind = 'REPORT_FETCH' AND operation = 'issuedCreditReport "+r.Number+"' AND "+where)
+		}
+		if n := rows("1 = 1"); n != 0 {
+			t.Fatalf("%d fetch rows before any fetch", n)
+		}
+		env.as("").mustData(fetch, map[string]any{"n": r.Number, "c": r.VerificationCode}, nil)
+		env.as("demo-market-clerk").mustData(fetch, map[string]any{"n": r.Number, "c": r.VerificationCode}, nil)
+		wrong := []byte(r.VerificationCode)
+		wrong[0] = map[bool]byte{true: 'B', false: 'A'}[wrong[0] == 'A']
+		env.as("").wantError(fetch, map[string]any{"n": r.Number, "c": string(wrong)}, "NOT_FOUND", "")
+		env.as("").mustData(`query($n: String!, $c: String!) { verifyCreditReport(number: $n, code: $c) { genuine } }`,
+			map[string]any{"n": r.Number, "c": r.VerificationCode}, nil)
+		for where, want := range map[string]int{
+			"token_name = 'public' AND role = 'public' AND outcome = 'OK'":                                     1,
+			"token_name = 'demo-market-clerk' AND role = 'clerk' AND department = 'market' AND outcome = 'OK'": 1,
+			"token_name = 'public' AND outcome = 'NOT_FOUND'":                                                  1,
+			"1 = 1": 3,
+		} {
+			if n := rows(where); n != want {
+				t.Errorf("%d audit rows where %s, want %d", n, where, want)
+			}
+		}
+	})
+}

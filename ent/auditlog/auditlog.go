@@ -101,6 +101,7 @@ const (
 	KindAUDITOR_READ       Kind = "AUDITOR_READ"
 	KindPERSONAL_DATA_READ Kind = "PERSONAL_DATA_READ"
 	KindEXPORT             Kind = "EXPORT"
+	KindREPORT_FETCH       Kind = "REPORT_FETCH"
 )
 
 func (k Kind) String() string {
@@ -110,7 +111,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindMUTATION, KindAUDITOR_READ, KindPERSONAL_DATA_READ, KindEXPORT:
+	case KindMUTATION, KindAUDITOR_READ, KindPERSONAL_DATA_READ, KindEXPORT, KindREPORT_FETCH:
 		return nil
 	default:
 		return fmt.Errorf("auditlog: invalid enum value for kind field: %q", k)

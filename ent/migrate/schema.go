@@ -251,7 +251,7 @@ var (
 		{Name: "token_name", Type: field.TypeString, Size: 64},
 		{Name: "role", Type: field.TypeString, Size: 32},
 		{Name: "department", Type: field.TypeString, Size: 32},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ", "EXPORT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ", "EXPORT", "REPORT_FETCH"}},
 		{Name: "operation", Type: field.TypeString, Size: 128},
 		{Name: "variables_digest", Type: field.TypeString, Size: 64},
 		{Name: "purpose", Type: field.TypeString, Nullable: true, Size: 255},

@@ -86,8 +86,8 @@ func (AuditLog) Fields() []ent.Field {
 		field.String("token_name").Immutable().MaxLen(64).Comment("Name of the caller's token; public for none."),
 		field.String("role").Immutable().MaxLen(32).Comment("Role the token was issued with."),
 		field.String("department").Immutable().MaxLen(32).Comment("Department code of the caller."),
-		field.Enum("kind").Values("MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ", "EXPORT").Immutable().
-			Comment("Why it was logged: a mutation, a query by an auditor, a read of unmasked personal data, or an export (/export)."),
+		field.Enum("kind").Values("MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ", "EXPORT", "REPORT_FETCH").Immutable().
+			Comment("Why it was logged: a mutation, a query by an auditor, a read of unmasked personal data, an export (/export), or an issued credit report fetched again by its number and code (issuedCreditReport; the operation names the report)."),
 		field.String("operation").Immutable().MaxLen(128).Comment("GraphQL operation name (or the first field)."),
 		field.String("variables_digest").Immutable().MaxLen(64).
 			Comment("SHA-256 of the operation's variables; the variables themselves are never stored."),
