@@ -100,6 +100,23 @@ func (s *subscriber) event() (string, string, string) {
 	return ev["type"].(string), sector, summary
 }
 
+// subscribeAll subscribes each of who (token names, "" for the public) with query q and waits
+// until every subscription has started (bounded at 10 s).
+func subscribeAll(t *testing.T, env *testEnv, who []string, q string) map[string]*subscriber {
+	t.Helper()
+	subs := map[string]*subscriber{}
+	for _, w := range who {
+		subs[w] = subscribeAs(t, env, w, q)
+	}
+	for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < len(who); {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscriptions did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return subs
+}
+
 // A subscribed department sees the events of its scope, after commit, and nothing outside it.
 func TestCreditEventsSubscription(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) { creditEvents(t, newEnv(t, e, 0)) })
@@ -256,16 +273,7 @@ func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 		env.issue(authz.IssueRequest{Name: "subject-evs", Role: authz.RoleSubject, Department: "credit_office",
 			SubjectUSCC: penaltyInput(env, "market-320500", "EVS-0")["in"].(map[string]any)["counterpartyUscc"].(string)})
 		who := []string{"", "demo-labour-clerk", "demo-environment-supervisor", "demo-market-nanjing-clerk", "demo-auditor-market", "demo-credit-office", "subject-evs"}
-		subs := map[string]*subscriber{}
-		for _, w := range who {
-			subs[w] = subscribeAs(t, env, w, q)
-		}
-		for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < len(who); {
-			if time.Now().After(deadline) {
-				t.Fatal("the subscriptions did not start")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		subs := subscribeAll(t, env, who, q)
 		clerk := env.as("demo-market-clerk")
 		p := penaltyInput(env, "market-320500", "EVS-1")
 		vars := map[string]any{"d": env.departmentID("market-320500"), "e": p["in"].(map[string]any)["entityID"]}
@@ -344,16 +352,7 @@ func TestDecisionEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 		env.issue(authz.IssueRequest{Name: "subject-evd", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: s.uscc})
 		const q = `subscription { creditEvents(types: [REPAIR_DECISION, OBJECTION_DECISION]) { type recordID } }`
 		who := []string{"", "demo-labour-clerk", "demo-market-clerk", "demo-market-nanjing-clerk", "demo-auditor-market", "demo-credit-office", "subject-evd"}
-		subs := map[string]*subscriber{}
-		for _, w := range who {
-			subs[w] = subscribeAs(t, env, w, q)
-		}
-		for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < len(who); {
-			if time.Now().After(deadline) {
-				t.Fatal("the subscriptions did not start")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		subs := subscribeAll(t, env, who, q)
 		// A repair application decided: approved.
 		app := createApplication(t, env, s, nil)
 		for _, st := range []struct{ who, to string }{{"demo-market-clerk", "SUBMITTED"}, {"demo-credit-office", "ACCEPTED"},
