@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,7 +35,8 @@ import (
 // GraphQL handler itself, page by page, with the caller's context: the same privacy filters,
 // masks, cost limits and audit trail as the API; the export itself is recorded in the audit
 // log (kind EXPORT) with its row count. At most MaxExportRows rows; a longer result is cut and
-// says so in the X-Export-Truncated trailer.
+// says so in the X-Export-Truncated trailer. Every page is read with the rights the token has
+// at that page (see exportHandler).
 
 // MaxExportRows bounds one export.
 const MaxExportRows = 100000
@@ -45,8 +47,14 @@ var exportPage = 500
 // exportHandler serves /export through gql, the GraphQL handler (which expects the caller's
 // Viewer in the request context, like /query).
 // Each page after the first waits for pace, which takes one request from the caller's rate: an
-// export costs the caller what its pages would cost as queries.
-func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger, pace func(context.Context) error) http.Handler {
+// export costs the caller what its pages would cost as queries. Then the request's token is
+// authenticated again (tokens): a page is read only with the rights the token has now, so an
+// export of 100,000 rows does not outlive a revocation or a policy change that took a sector
+// from its role — it stops, as a WebSocket does.
+// An export that stops after its first rows were sent is cut off (the connection is aborted,
+// no final chunk): a client — curl, a browser's download — reports the file incomplete rather
+// than keeping a part that looks whole.
+func exportHandler(gql http.Handler, client *ent.Client, tokens authz.TokenService, logger *slog.Logger, pace func(context.Context) error) http.Handler {
 	schema := graph.NewSchema(graph.Deps{Client: client}).Schema()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -55,9 +63,14 @@ func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger, pa
 			derrors.WriteHTTP(w, http.StatusBadRequest, derrors.CodeBadUserInput, err.Error())
 			return
 		}
-		rows, truncated, err := x.run(r.Context(), gql, w, pace)
+		still := func(ctx context.Context) error { return stillAllowed(ctx, tokens, r.Header.Get("Authorization")) }
+		rows, truncated, err := x.run(r.Context(), gql, w, pace, still)
 		outcome := "OK"
+		var stop *stopped
 		switch {
+		case errors.As(err, &stop):
+			outcome = stop.code
+			logger.InfoContext(r.Context(), "export stopped", "connection", x.connection, "rows", rows, "err", err)
 		case err != nil:
 			outcome = "FAILED"
 			logger.WarnContext(r.Context(), "export failed", "connection", x.connection, "err", err)
@@ -65,7 +78,66 @@ func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger, pa
 			outcome = "TRUNCATED"
 		}
 		x.audit(r.Context(), client, logger, rows, outcome, time.Since(start))
+		if err != nil {
+			x.fail(w, err)
+		}
 	})
+}
+
+// fail answers an export that did not complete: with its error while nothing of the file has
+// been sent; otherwise by cutting the connection, so that the rows sent so far do not read as
+// the whole file.
+func (x *export) fail(w http.ResponseWriter, err error) {
+	if x.sent {
+		panic(http.ErrAbortHandler)
+	}
+	x.unstart(w)
+	var stop *stopped
+	var page *pageFailed
+	switch {
+	case errors.As(err, &stop):
+		derrors.WriteHTTP(w, stop.status, stop.code, stop.text)
+	case errors.As(err, &page): // answered as /query answered it
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(page.status)
+		_, _ = w.Write(page.body)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded): // the caller has gone
+	default:
+		derrors.WriteHTTP(w, http.StatusInternalServerError, derrors.CodeInternal, "the export failed; try again")
+	}
+}
+
+// pageFailed is a page the GraphQL handler answered with errors.
+type pageFailed struct {
+	after  any
+	status int
+	body   []byte
+}
+
+func (p *pageFailed) Error() string { return fmt.Sprintf("page after %v: %s", p.after, p.body) }
+
+// stopped is why an export stopped before its end, as the caller is told when nothing was
+// sent yet (and as the audit log records it).
+type stopped struct {
+	status     int
+	code, text string
+}
+
+func (s *stopped) Error() string { return s.text }
+
+// stillAllowed authenticates the export's token again and wants the rights the export started
+// with (the viewer in ctx).
+func stillAllowed(ctx context.Context, tokens authz.TokenService, header string) error {
+	v, err := tokens.Authenticate(ctx, header)
+	switch {
+	case errors.Is(err, derrors.Unauthenticated):
+		return &stopped{http.StatusUnauthorized, derrors.CodeUnauthenticated, "the token was revoked or has expired during the export"}
+	case err != nil:
+		return &stopped{http.StatusServiceUnavailable, derrors.CodeUnavailable, "the service is temporarily unavailable; try again shortly"}
+	case !v.Perms.Same(authz.FromContext(ctx).Perms):
+		return &stopped{http.StatusConflict, derrors.CodeConflict, "the token's rights changed during the export; export again to read with the rights it has now"}
+	}
+	return nil
 }
 
 type export struct {
@@ -73,6 +145,7 @@ type export struct {
 	where                         json.RawMessage
 	columns                       []string // dotted paths of the node's fields
 	limit                         int
+	sent                          bool // whether bytes of the file have gone to the caller
 }
 
 func parseExport(schema *ast.Schema, r *http.Request) (*export, error) {
@@ -204,15 +277,24 @@ func (x *export) query() string {
 }
 
 // run pages through the connection and writes the rows; it returns how many it wrote and
-// whether it stopped at the limit.
-func (x *export) run(ctx context.Context, gql http.Handler, w http.ResponseWriter, pace func(context.Context) error) (int, bool, error) {
+// whether it stopped at the limit. Each page after the first waits for pace and then for
+// still, which tells whether the export may go on.
+func (x *export) run(ctx context.Context, gql http.Handler, w http.ResponseWriter, pace, still func(context.Context) error) (_ int, _ bool, err error) {
 	var out rowWriter
+	defer func() {
+		if err != nil && out != nil {
+			out.abandon()
+		}
+	}()
 	query := x.query()
 	var after any
 	rows, truncated := 0, false
 	for {
-		if after != nil { // the first page was paid by the request itself
+		if after != nil { // the first page was paid and authenticated by the request itself
 			if err := pace(ctx); err != nil {
+				return rows, false, err
+			}
+			if err := still(ctx); err != nil {
 				return rows, false, err
 			}
 		}
@@ -238,13 +320,7 @@ func (x *export) run(ctx context.Context, gql http.Handler, w http.ResponseWrite
 			Errors []json.RawMessage
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || len(res.Errors) > 0 {
-			if out == nil { // nothing sent yet: answer as /query would
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(rec.Code)
-				_, _ = w.Write(rec.Body.Bytes())
-				return 0, false, fmt.Errorf("page after %v: %s", after, rec.Body.String())
-			}
-			return rows, false, fmt.Errorf("page after %v: %s", after, rec.Body.String())
+			return rows, false, &pageFailed{after: after, status: rec.Code, body: rec.Body.Bytes()}
 		}
 		if out == nil {
 			out = x.start(w)
@@ -258,6 +334,9 @@ func (x *export) run(ctx context.Context, gql http.Handler, w http.ResponseWrite
 				return rows, false, err
 			}
 			rows++
+		}
+		if err := out.flush(w); err != nil {
+			return rows, false, err
 		}
 		more := res.Data.C.PageInfo.HasNextPage && res.Data.C.PageInfo.EndCursor != nil
 		if more && rows >= x.limit {
@@ -297,10 +376,15 @@ func cell(node map[string]any, path string) string {
 // rowWriter writes rows in the export's format.
 type rowWriter interface {
 	row([]string) error
+	// flush sends the rows written so far, if the format is sent as it is written.
+	flush(http.ResponseWriter) error
 	close(http.ResponseWriter) error
+	abandon() // after a failure: releases what the file holds
 }
 
-// start sends the headers and the column names.
+// start sets the file's headers and writes the column names. A CSV is sent from here on; an
+// XLSX only when it is complete (see xlsxWriter), and until then a failure is answered as an
+// error (unstart).
 func (x *export) start(w http.ResponseWriter) rowWriter {
 	w.Header().Set("Trailer", "X-Export-Rows, X-Export-Truncated")
 	name := fmt.Sprintf("%s-%s.%s", x.connection, time.Now().Format("20060102-150405"), x.format)
@@ -312,15 +396,23 @@ func (x *export) start(w http.ResponseWriter) rowWriter {
 		if err != nil {
 			return &failedWriter{err}
 		}
-		xw := &xlsxWriter{f: f, sw: sw}
+		xw := &xlsxWriter{f: f, sw: sw, sent: &x.sent}
 		_ = xw.row(x.columns)
 		return xw
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	x.sent = true
 	_, _ = io.WriteString(w, "\uFEFF") // Excel reads UTF-8 only with the BOM
 	cw := &csvWriter{w: csv.NewWriter(w)}
 	_ = cw.row(x.columns)
 	return cw
+}
+
+// unstart takes back the file's headers, for an error answered in its place.
+func (x *export) unstart(w http.ResponseWriter) {
+	for _, h := range []string{"Trailer", "Content-Disposition", "Content-Type"} {
+		w.Header().Del(h)
+	}
 }
 
 type csvWriter struct{ w *csv.Writer }
@@ -358,12 +450,25 @@ func (c *csvWriter) close(http.ResponseWriter) error {
 	return c.w.Error()
 }
 
+func (c *csvWriter) abandon() {}
+
+// flush sends each page as it comes: the reader sees the export progress, and the server
+// holds no more than a page.
+func (c *csvWriter) flush(w http.ResponseWriter) error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	return http.NewResponseController(w).Flush()
+}
+
 // xlsxWriter keeps rows in excelize's stream writer (spilled to a temporary file when large)
 // and sends the workbook when it is complete: a zip cannot be sent before its end.
 type xlsxWriter struct {
-	f  *excelize.File
-	sw *excelize.StreamWriter
-	n  int
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	n    int
+	sent *bool // the export's: set when the workbook starts going out
 }
 
 func (x *xlsxWriter) row(cells []string) error {
@@ -384,14 +489,20 @@ func (x *xlsxWriter) close(w http.ResponseWriter) error {
 	if err := x.sw.Flush(); err != nil {
 		return err
 	}
+	*x.sent = true
 	_, err := x.f.WriteTo(w)
 	return err
 }
+
+func (x *xlsxWriter) abandon()                        { _ = x.f.Close() }
+func (x *xlsxWriter) flush(http.ResponseWriter) error { return nil } // a zip goes out whole
 
 type failedWriter struct{ err error }
 
 func (f *failedWriter) row([]string) error              { return f.err }
 func (f *failedWriter) close(http.ResponseWriter) error { return f.err }
+func (f *failedWriter) abandon()                        {}
+func (f *failedWriter) flush(http.ResponseWriter) error { return f.err }
 
 // audit records the export: who, what, how many rows, and the filter's digest.
 func (x *export) audit(ctx context.Context, client *ent.Client, logger *slog.Logger, rows int, outcome string, took time.Duration) {

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,9 +14,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // An export costs its caller one request of the rate for each page it reads, not one for the
@@ -133,4 +138,163 @@ func FuzzCSVCell(f *testing.F) {
 		}
 		checkCSVCell(t, text, csvCells(t, []string{text})[0])
 	})
+}
+
+// An export reads every page with the rights its token has at that page, not the rights it
+// started with: a revocation or a change of the token's rights (more or less) stops it before
+// the next page, as it would stop the same pages read as queries; another caller's change
+// does not. An export that stops, or fails, after its first bytes were sent is cut off — the
+// reader sees a broken transfer, never a part that reads as the whole file — and one that
+// stops before (an XLSX is sent only when complete) is answered with the error. The change is
+// made where it can bite hardest: after the first page, before the second.
+func TestAnExportReadsWithTheRightsItsTokenHasNow(t *testing.T) {
+	defer func(n int) { exportPage = n }(exportPage)
+	exportPage = 5
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		acc := seedtest.DemoAccess(t, db)
+		ctx := context.Background()
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		deps := graph.Deps{Client: db.Client, Ledger: db.Ledger, Authorizer: acc.Authorizer}
+		gql := graph.NewHandler(graph.HandlerConfig{Deps: deps, Tokens: acc.Tokens, Logger: logger})
+		issue := func(name string) string {
+			secret, err := acc.Tokens.Issue(ctx, authz.IssueRequest{Name: name, Department: "market", Role: authz.RoleClerk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return secret
+		}
+		binding := func(name string) authz.Rule {
+			return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(name), authz.RoleClerk, "labour"}}
+		}
+		publicLabour := authz.Rule{PType: "p", V: [4]string{authz.RolePublic, authz.AllDomains, string(authz.RecordsOf(vocab.Labour)), string(authz.Read)}}
+		const rows = 15 // three pages
+
+		revoke := func(t *testing.T, name string) {
+			if err := acc.Tokens.Revoke(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			name, token string
+			// before is made before the export, between after its first page.
+			before, between func(t *testing.T, token string)
+			// failing makes the GraphQL handler fail the second page.
+			failing bool
+			// code is what the export stops with (its audit outcome); "" for a whole file.
+			code string
+		}{
+			{name: "nothing changes", token: "x-still"},
+			{name: "another token's rights change", token: "x-bystander",
+				between: func(t *testing.T, _ string) { mustRule(t, acc.Authorizer.AddRule, binding("x-someone-else")) }},
+			{name: "the token is revoked", token: "x-revoked", code: derrors.CodeUnauthenticated, between: revoke},
+			{name: "the token's rights grow", token: "x-grows", code: derrors.CodeConflict,
+				between: func(t *testing.T, name string) { mustRule(t, acc.Authorizer.AddRule, binding(name)) }},
+			{name: "the token's rights shrink", token: "x-shrinks", code: derrors.CodeConflict,
+				before:  func(t *testing.T, name string) { mustRule(t, acc.Authorizer.AddRule, binding(name)) },
+				between: func(t *testing.T, name string) { mustRule(t, acc.Authorizer.RemoveRule, binding(name)) }},
+			{name: "the public's rights change", code: derrors.CodeConflict,
+				between: func(t *testing.T, _ string) {
+					mustRule(t, acc.Authorizer.AddRule, publicLabour)
+					t.Cleanup(func() { _ = acc.Authorizer.RemoveRule(ctx, publicLabour) })
+				}},
+			{name: "a page fails", token: "x-page", failing: true, code: "FAILED"},
+		}
+		for _, format := range []string{"csv", "xlsx"} {
+			for _, c := range cases {
+				t.Run(format+": "+c.name, func(t *testing.T) {
+					name, secret := c.token, ""
+					if name != "" {
+						name += "-" + format
+						secret = issue(name)
+					}
+					if c.before != nil {
+						c.before(t, name)
+					}
+					var pages int
+					var handler http.Handler = gql
+					if c.failing {
+						handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+							if pages++; pages == 2 {
+								w.Header().Set("Content-Type", "application/json")
+								_, _ = io.WriteString(w, `{"errors":[{"message":"the second page failed","extensions":{"code":"UNAVAILABLE"}}],"data":null}`)
+								return
+							}
+							gql.ServeHTTP(w, r)
+						})
+					}
+					paced := 0
+					pace := func(context.Context) error {
+						if paced++; paced == 1 && c.between != nil {
+							c.between(t, name)
+						}
+						return nil
+					}
+					srv := httptest.NewServer(acc.Tokens.Middleware(exportHandler(handler, db.Client, acc.Tokens, logger, pace)))
+					t.Cleanup(srv.Close)
+					req, _ := http.NewRequest(http.MethodGet, srv.URL+"/export?"+url.Values{"connection": {"departments"}, "fields": {"code"},
+						"format": {format}, "limit": {strconv.Itoa(rows)}}.Encode(), nil)
+					if secret != "" {
+						req.Header.Set("Authorization", "Bearer "+secret)
+					}
+					res, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, readErr := io.ReadAll(res.Body)
+					res.Body.Close()
+					audited := func(outcome string, n int) {
+						t.Helper()
+						who := name
+						if who == "" {
+							who = "public"
+						}
+						var got int
+						if err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_logs WHERE kind = 'EXPORT' AND outcome = ? AND operation = ? AND (token_name = ? OR ? = '')`,
+							outcome, fmt.Sprintf("export departments %s %d rows", format, n), who, name).Scan(&got); err != nil {
+							t.Fatal(err)
+						}
+						if got < 1 {
+							t.Errorf("no EXPORT audit row with outcome %s and %d rows", outcome, n)
+						}
+					}
+					switch {
+					case c.code == "":
+						if readErr != nil || res.StatusCode != http.StatusOK || res.Trailer.Get("X-Export-Rows") != strconv.Itoa(rows) {
+							t.Fatalf("the export was not whole: %d, %v, trailers %v: %.200q", res.StatusCode, readErr, res.Trailer, body)
+						}
+						audited("TRUNCATED", rows) // departments has more than 15 rows
+					case format == "csv":
+						// The header and the first page had gone out: the rest is cut off.
+						if readErr == nil {
+							t.Fatalf("a CSV stopped after its first page (%s) reads as a whole file: %d, trailers %v: %q", c.code, res.StatusCode, res.Trailer, body)
+						}
+						if n := strings.Count(string(body), "\n"); n > exportPage+1 {
+							t.Errorf("%d lines arrived after the stop, want at most the header and the first page", n)
+						}
+						audited(c.code, exportPage)
+					default:
+						// Nothing of the workbook had gone out: the error is the answer.
+						want := map[string]int{derrors.CodeUnauthenticated: 401, derrors.CodeConflict: 409, "FAILED": 200}[c.code]
+						wantCode := c.code
+						if c.failing {
+							wantCode = "UNAVAILABLE" // as the page answered it
+						}
+						if readErr != nil || res.StatusCode != want || !strings.Contains(string(body), `"`+wantCode+`"`) ||
+							!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || res.Header.Get("Content-Disposition") != "" {
+							t.Fatalf("an XLSX stopped (%s) before it was sent: %d %v %v, want %d with %s: %.300s", c.code, res.StatusCode, readErr, res.Header, want, wantCode, body)
+						}
+						audited(c.code, exportPage)
+					}
+				})
+			}
+		}
+	})
+}
+
+func mustRule(t *testing.T, do func(context.Context, authz.Rule) error, r authz.Rule) {
+	t.Helper()
+	if err := do(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
 }
