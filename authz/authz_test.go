@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"reflect"
 	"slices"
@@ -391,6 +392,7 @@ func TestForRequestKeepsIdentityNotState(t *testing.T) {
 	a := testEnforcer(t)
 	purpose := "p"
 	v := &Viewer{TokenName: "co", Role: RoleCreditOffice, Department: "credit_office", Unit: "u", Perms: a.Permissions(TokenSubject("co"))}
+	v.again = func(context.Context) (*Viewer, error) { return nil, ErrBadToken }
 	for range MaxPersonLookups {
 		if err := v.LookUpPerson(&purpose); err != nil {
 			t.Fatal(err)
@@ -409,5 +411,9 @@ func TestForRequestKeepsIdentityNotState(t *testing.T) {
 		if f := rv.Type().Field(i); f.IsExported() && !reflect.DeepEqual(rv.Field(i).Interface(), vv.Field(i).Interface()) {
 			t.Errorf("ForRequest dropped Viewer.%s", f.Name)
 		}
+	}
+	// And the credential: a request's viewer is authenticated again as the connection's.
+	if err := r.StillHolds(context.Background()); !errors.Is(err, ErrBadToken) {
+		t.Errorf("a request's viewer does not authenticate its credential again: %v", err)
 	}
 }

@@ -227,6 +227,10 @@ type Viewer struct {
 	Unit  string
 	Perms *Permissions
 
+	// again authenticates the viewer's credential anew (TokenService.Authenticate sets it);
+	// nil for a viewer no credential made (the system's).
+	again func(context.Context) (*Viewer, error)
+
 	mu      sync.Mutex // resolvers run concurrently
 	reveals map[string]int
 	lookups int
@@ -239,7 +243,30 @@ func (v *Viewer) ForRequest() *Viewer {
 	if v == nil {
 		return nil
 	}
-	return &Viewer{TokenName: v.TokenName, Role: v.Role, Department: v.Department, Unit: v.Unit, Perms: v.Perms}
+	return &Viewer{TokenName: v.TokenName, Role: v.Role, Department: v.Department, Unit: v.Unit, Perms: v.Perms, again: v.again}
+}
+
+// ErrRightsChanged is StillHolds' answer for a token whose rights are no longer the viewer's.
+var ErrRightsChanged = fmt.Errorf("%w: the token's rights changed while this work ran; send it again to run with the rights the token has now", derrors.Conflict)
+
+// StillHolds authenticates the viewer's credential again and tells whether it still grants
+// exactly the viewer's rights: nil, or an error wrapping derrors.Unauthenticated (revoked,
+// expired), ErrRightsChanged (a policy change gave or took rights) or derrors.Unavailable.
+// Work that outlives the moment its request was authenticated — an export's pages, an
+// import's batches — asks before each step, so it never goes on with rights the token has
+// lost. A viewer no credential made (the system's) always holds.
+func (v *Viewer) StillHolds(ctx context.Context) error {
+	if v == nil || v.again == nil {
+		return nil
+	}
+	now, err := v.again(ctx)
+	if err != nil {
+		return err
+	}
+	if !now.Perms.Same(v.Perms) {
+		return ErrRightsChanged
+	}
+	return nil
 }
 
 // SeesPersons reports whether the viewer may read natural persons (the registry's persons,

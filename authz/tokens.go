@@ -236,8 +236,18 @@ func (t TokenService) now() time.Time {
 var ErrBadToken = fmt.Errorf("%w: the bearer token is malformed, unknown, expired or revoked", derrors.Unauthenticated)
 
 // Authenticate turns an Authorization header into a Viewer: none means the public; anything
-// else must be a valid, unexpired, unrevoked bearer token.
+// else must be a valid, unexpired, unrevoked bearer token. The viewer can authenticate the
+// header again (Viewer.StillHolds).
 func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer, error) {
+	v, err := t.authenticate(ctx, header)
+	if err != nil {
+		return nil, err
+	}
+	v.again = func(ctx context.Context) (*Viewer, error) { return t.authenticate(ctx, header) }
+	return v, nil
+}
+
+func (t TokenService) authenticate(ctx context.Context, header string) (*Viewer, error) {
 	if header == "" {
 		return PublicViewer(t.Authorizer), nil
 	}

@@ -48,13 +48,13 @@ var exportPage = 500
 // Viewer in the request context, like /query).
 // Each page after the first waits for pace, which takes one request from the caller's rate: an
 // export costs the caller what its pages would cost as queries. Then the request's token is
-// authenticated again (tokens): a page is read only with the rights the token has now, so an
-// export of 100,000 rows does not outlive a revocation or a policy change that took a sector
-// from its role — it stops, as a WebSocket does.
+// authenticated again (Viewer.StillHolds): a page is read only with the rights the token has
+// now, so an export of 100,000 rows does not outlive a revocation or a policy change that took
+// a sector from its role — it stops, as a WebSocket does.
 // An export that stops after its first rows were sent is cut off (the connection is aborted,
 // no final chunk): a client — curl, a browser's download — reports the file incomplete rather
 // than keeping a part that looks whole.
-func exportHandler(gql http.Handler, client *ent.Client, tokens authz.TokenService, logger *slog.Logger, pace func(context.Context) error) http.Handler {
+func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger, pace func(context.Context) error) http.Handler {
 	schema := graph.NewSchema(graph.Deps{Client: client}).Schema()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -63,8 +63,7 @@ func exportHandler(gql http.Handler, client *ent.Client, tokens authz.TokenServi
 			derrors.WriteHTTP(w, http.StatusBadRequest, derrors.CodeBadUserInput, err.Error())
 			return
 		}
-		still := func(ctx context.Context) error { return stillAllowed(ctx, tokens, r.Header.Get("Authorization")) }
-		rows, truncated, err := x.run(r.Context(), gql, w, pace, still)
+		rows, truncated, err := x.run(r.Context(), gql, w, pace, stillAllowed)
 		outcome := "OK"
 		var stop *stopped
 		switch {
@@ -125,19 +124,19 @@ type stopped struct {
 
 func (s *stopped) Error() string { return s.text }
 
-// stillAllowed authenticates the export's token again and wants the rights the export started
-// with (the viewer in ctx).
-func stillAllowed(ctx context.Context, tokens authz.TokenService, header string) error {
-	v, err := tokens.Authenticate(ctx, header)
+// stillAllowed tells whether the export's token still holds the rights the export started
+// with (the viewer in ctx), as a stop to answer with.
+func stillAllowed(ctx context.Context) error {
+	err := authz.FromContext(ctx).StillHolds(ctx)
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, derrors.Unauthenticated):
 		return &stopped{http.StatusUnauthorized, derrors.CodeUnauthenticated, "the token was revoked or has expired during the export"}
-	case err != nil:
-		return &stopped{http.StatusServiceUnavailable, derrors.CodeUnavailable, "the service is temporarily unavailable; try again shortly"}
-	case !v.Perms.Same(authz.FromContext(ctx).Perms):
+	case errors.Is(err, authz.ErrRightsChanged):
 		return &stopped{http.StatusConflict, derrors.CodeConflict, "the token's rights changed during the export; export again to read with the rights it has now"}
 	}
-	return nil
+	return &stopped{http.StatusServiceUnavailable, derrors.CodeUnavailable, "the service is temporarily unavailable; try again shortly"}
 }
 
 type export struct {

@@ -230,7 +230,7 @@ func TestAnExportReadsWithTheRightsItsTokenHasNow(t *testing.T) {
 						}
 						return nil
 					}
-					srv := httptest.NewServer(acc.Tokens.Middleware(exportHandler(handler, db.Client, acc.Tokens, logger, pace)))
+					srv := httptest.NewServer(acc.Tokens.Middleware(exportHandler(handler, db.Client, logger, pace)))
 					t.Cleanup(srv.Close)
 					req, _ := http.NewRequest(http.MethodGet, srv.URL+"/export?"+url.Values{"connection": {"departments"}, "fields": {"code"},
 						"format": {format}, "limit": {strconv.Itoa(rows)}}.Encode(), nil)

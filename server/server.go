@@ -79,7 +79,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/query", db.wrap(withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))))
 	// Exports page through the same handler with the caller's context; each page is one
 	// request of the caller's rate.
-	mux.Handle("GET /export", db.wrap(authn(limiter.wrap(exportHandler(gql, cfg.Client, cfg.Tokens, cfg.Logger, limiter.pace)), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
+	mux.Handle("GET /export", db.wrap(authn(limiter.wrap(exportHandler(gql, cfg.Client, cfg.Logger, limiter.pace)), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
 	if cfg.Playground {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)

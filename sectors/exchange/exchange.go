@@ -295,6 +295,9 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 		return nil, err
 	}
 	if one != nil {
+		if err := authz.FromContext(ctx).StillHolds(ctx); err != nil { // as before each batch
+			return nil, err
+		}
 		if err := one.Commit(); err != nil {
 			return nil, err
 		}
@@ -342,6 +345,13 @@ type writeJob struct {
 func (im *Importer) writer(ctx context.Context, sp spec, dep int, system string, rep *Report, one *ent.Tx, dry bool, mode Mode) *writer {
 	w := &writer{im: im, rep: rep, ctx: ctx}
 	w.do = func(ctx context.Context, chunk []pending, r *Report) error {
+		// The caller's token must still hold the rights the import started with, as each
+		// batch is written: a long file does not go on writing after a revocation or a policy
+		// change. The batches committed before stay; the file sent again with the token's
+		// rights now skips them by their source keys.
+		if err := authz.FromContext(ctx).StillHolds(ctx); err != nil {
+			return err
+		}
 		return im.write(ctx, sp, dep, system, chunk, r, one, dry)
 	}
 	if im.Workers <= 1 || one != nil || dry || mode != GoodRows {

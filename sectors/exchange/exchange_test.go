@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -19,11 +20,13 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -987,4 +990,128 @@ func importCSV(t *testing.T, ctx context.Context, im *exchange.Importer, kind, d
 		got[p.Row] = p.Column
 	}
 	return rep, got
+}
+
+// An import writes each batch with the rights its token has at that batch, not the rights it
+// started with: a revocation, an expiry or a change of the token's rights stops it before the
+// next batch (the batches committed before stay in a GOOD_ROWS import), whether one writer or
+// several write; an ALL_OR_NOTHING import is checked again before its one commit and then
+// writes nothing; another token's change stops nothing.
+func TestAnImportWritesWithTheRightsItsTokenHasNow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		acc := seedtest.DemoAccess(t, db)
+		var late atomic.Int64 // how far the tokens' clock is ahead
+		tokens := acc.Tokens
+		tokens.Now = func() time.Time { return time.Now().Add(time.Duration(late.Load())) }
+		sys := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, sys, db, 20)
+		labour := func(name string) authz.Rule {
+			return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(name), authz.RoleClerk, "labour"}}
+		}
+		rule := func(t *testing.T, add bool, r authz.Rule) {
+			t.Helper()
+			do := acc.Authorizer.RemoveRule
+			if add {
+				do = acc.Authorizer.AddRule
+			}
+			if err := do(sys, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stored := func(tag string) int {
+			t.Helper()
+			n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕" + tag)).Count(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		changes := []struct {
+			name string
+			do   func(t *testing.T, token string)
+			want error // nil: the import completes
+			// writes: the change is written to the database, which SQLite's one writer does
+			// not allow while the ALL_OR_NOTHING transaction is open; it comes between the
+			// dry run and the write, and an expiry shows the check before the commit.
+			writes bool
+		}{
+			{"nothing changes", func(*testing.T, string) {}, nil, false},
+			{"another token's rights change", func(t *testing.T, _ string) { rule(t, true, labour("imp-someone-else")) }, nil, true},
+			{"the token is revoked", func(t *testing.T, token string) {
+				if err := tokens.Revoke(sys, token); err != nil {
+					t.Fatal(err)
+				}
+			}, derrors.Unauthenticated, true},
+			{"the token expires", func(*testing.T, string) { late.Store(int64(2 * time.Hour)) }, derrors.Unauthenticated, false},
+			{"the token's rights grow", func(t *testing.T, token string) { rule(t, true, labour(token)) }, authz.ErrRightsChanged, true},
+		}
+		n := 0
+		for _, run := range []struct {
+			mode    exchange.Mode
+			workers int
+		}{{exchange.GoodRows, 1}, {exchange.GoodRows, 3}, {exchange.AllOrNothing, 1}} {
+			mode, workers := run.mode, run.workers
+			for _, c := range changes {
+				t.Run(fmt.Sprintf("%s, %d workers: %s", mode, workers, c.name), func(t *testing.T) {
+					n++
+					late.Store(0)
+					token, tag := fmt.Sprintf("imp-%d", n), fmt.Sprintf("R%dx", n)
+					secret, err := tokens.Issue(sys, authz.IssueRequest{Name: token, Department: "market", Role: authz.RoleClerk, Expires: time.Hour})
+					if err != nil {
+						t.Fatal(err)
+					}
+					v, err := tokens.Authenticate(sys, "Bearer "+secret)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx := authz.NewContext(context.Background(), v)
+					rs, good := fileOf(usccs, names, tag, 60)
+					if mode == exchange.AllOrNothing {
+						rs = rs[:6] // the first bad row is the seventh
+						good = good[:6]
+					}
+					// GOOD_ROWS: the change comes after the first batch with one writer.
+					// Several writers finish batches in any order (progress is told in
+					// order), so the change comes before the first batch: none may be
+					// written. ALL_OR_NOTHING reads the file twice in batches of three (a dry
+					// run, then the write): the change comes after the last batch, where
+					// only the check before the commit stands, or between the two runs.
+					calls, at := 0, 1
+					switch {
+					case mode == exchange.AllOrNothing && c.writes:
+						at = 2
+					case mode == exchange.AllOrNothing:
+						at = 4
+					case workers > 1:
+						at = 0
+						c.do(t, token)
+					}
+					im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 3, Workers: workers,
+						Progress: func(int, int) {
+							if calls++; calls == at {
+								c.do(t, token)
+							}
+						}}
+					rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(gb18030CSV(t, rs)), exchange.CSV, mode)
+					if calls < at {
+						t.Fatalf("the import made %d progress calls; the change waits for call %d", calls, at)
+					}
+					got := stored(tag)
+					if c.want == nil {
+						if err != nil || rep.Imported != len(good) || got != len(good) {
+							t.Fatalf("the import did not complete: %v, %+v, %d of %d stored", err, rep, got, len(good))
+						}
+						return
+					}
+					if !errors.Is(err, c.want) {
+						t.Fatalf("the import went on after the change: %v, %+v, %d of %d stored; want %v", err, rep, got, len(good), c.want)
+					}
+					if at != 1 && got != 0 || at == 1 && (got == 0 || got >= len(good)) {
+						t.Errorf("%d of %d rows stored after the import stopped", got, len(good))
+					}
+				})
+			}
+		}
+	})
 }
