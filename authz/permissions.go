@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -351,11 +352,18 @@ func (v *Viewer) NoteReveal(purpose string) {
 func (v *Viewer) Reveals() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([]string, 0, len(v.reveals))
-	for p := range v.reveals {
-		out = append(out, p)
-	}
-	slices.Sort(out)
+	return slices.Sorted(maps.Keys(v.reveals))
+}
+
+// TakeReveals returns the purposes personal data was unmasked for since the last call, and
+// forgets them: the audit log takes them once per response, so each event a subscription sends
+// (one viewer serves them all) is recorded with what it unmasked, not what the events before it
+// did.
+func (v *Viewer) TakeReveals() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := slices.Sorted(maps.Keys(v.reveals))
+	v.reveals = nil
 	return out
 }
 

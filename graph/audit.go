@@ -48,7 +48,7 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 		return resp
 	}
 	oc := graphql.GetOperationContext(ctx)
-	purposes := v.Reveals()
+	purposes := v.TakeReveals() // this response's: a subscription's events share the viewer
 	var kind auditlog.Kind
 	switch {
 	case oc.Operation != nil && oc.Operation.Operation == ast.Mutation:

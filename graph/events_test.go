@@ -407,3 +407,69 @@ func TestDecisionEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 		}
 	})
 }
+
+// Each event a subscription sends is audited as itself: the row of an event that unmasked an ID
+// number names its purpose, and an event that unmasked nothing writes no personal-data row —
+// whatever earlier events of the same subscription revealed (one viewer serves them all).
+func TestASubscriptionsAuditRowsAreEachEvents(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		office := env.as("demo-credit-office")
+		var ents struct {
+			MarketEntities struct {
+				Edges []struct {
+					Node struct {
+						ID                  string
+						LegalRepresentative *struct{ ID string }
+					}
+				}
+			}
+		}
+		office.mustData(`{ marketEntities(first: 10) { edges { node { id legalRepresentative { id } } } } }`, nil, &ents)
+		withRep := ""
+		for _, e := range ents.MarketEntities.Edges {
+			if e.Node.LegalRepresentative != nil {
+				withRep = e.Node.ID
+				break
+			}
+		}
+		var bare struct{ CreateMarketEntity struct{ ID string } }
+		env.as("demo-market-clerk").mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州审计某公司"}) { id } }`, nil, &bare)
+		if withRep == "" {
+			t.Fatal("no seeded entity has a legal representative")
+		}
+		subs := subscribeAll(t, env, []string{"demo-credit-office"},
+			`subscription { creditEvents(types: [LISTED]) { entityID entity { legalRepresentative { idNumber(purpose: "watching listings") } } } }`)
+		sub := subs["demo-credit-office"]
+		personalRows := func() int {
+			return env.count("audit_logs", "kind = 'PERSONAL_DATA_READ' AND token_name = 'demo-credit-office'")
+		}
+		before := personalRows()
+		for i, entity := range []string{withRep, bare.CreateMarketEntity.ID, bare.CreateMarketEntity.ID, withRep} {
+			env.as("demo-market-clerk").mustData(`mutation($d: ID!, $e: ID!, $src: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "sub-audit", sourceRecordID: $src, severity: GENERAL, listType: MS_ABNORMAL_OPERATION, listedOn: "2026-11-04", reason: "r",
+				basis: "b", decisionNo: $src}) { id } }`, map[string]any{"d": env.departmentID("market-320500"), "e": entity, "src": fmt.Sprintf("SUB-AUDIT-%d", i)}, nil)
+			m := sub.read()
+			if m["type"] != "next" {
+				t.Fatalf("event %d: %v", i, m)
+			}
+			ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
+			revealed := entity == withRep
+			if rep, _ := ev["entity"].(map[string]any)["legalRepresentative"].(map[string]any); (rep != nil) != revealed ||
+				revealed && strings.Contains(fmt.Sprint(rep["idNumber"]), "*") {
+				t.Fatalf("event %d about %s: %v", i, entity, ev)
+			}
+			// The event's row is written before the event is sent.
+			want := 1
+			if i >= 3 {
+				want = 2
+			}
+			if got := personalRows() - before; got != want {
+				t.Errorf("after event %d (revealed: %v): %d personal-data rows, want %d — one per event that unmasked", i, revealed, got, want)
+			}
+		}
+		if n := env.count("audit_logs", "kind = 'PERSONAL_DATA_READ' AND token_name = 'demo-credit-office' AND purpose = 'watching listings'"); n != 2 {
+			t.Errorf("%d rows name the purpose, want 2", n)
+		}
+	})
+}
