@@ -164,9 +164,6 @@ func TestAnExportReadsWithTheRightsItsTokenHasNow(t *testing.T) {
 			}
 			return secret
 		}
-		binding := func(name string) authz.Rule {
-			return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(name), authz.RoleClerk, "labour"}}
-		}
 		publicLabour := authz.Rule{PType: "p", V: [4]string{authz.RolePublic, authz.AllDomains, string(authz.RecordsOf(vocab.Labour)), string(authz.Read)}}
 		const rows = 15 // three pages
 
@@ -186,16 +183,24 @@ func TestAnExportReadsWithTheRightsItsTokenHasNow(t *testing.T) {
 		}{
 			{name: "nothing changes", token: "x-still"},
 			{name: "another token's rights change", token: "x-bystander",
-				between: func(t *testing.T, _ string) { mustRule(t, acc.Authorizer.AddRule, binding("x-someone-else")) }},
+				between: func(t *testing.T, _ string) {
+					seedtest.ChangeRule(t, acc.Authorizer, true, seedtest.ClerkOf("x-someone-else", "labour"))
+				}},
 			{name: "the token is revoked", token: "x-revoked", code: derrors.CodeUnauthenticated, between: revoke},
 			{name: "the token's rights grow", token: "x-grows", code: derrors.CodeConflict,
-				between: func(t *testing.T, name string) { mustRule(t, acc.Authorizer.AddRule, binding(name)) }},
+				between: func(t *testing.T, name string) {
+					seedtest.ChangeRule(t, acc.Authorizer, true, seedtest.ClerkOf(name, "labour"))
+				}},
 			{name: "the token's rights shrink", token: "x-shrinks", code: derrors.CodeConflict,
-				before:  func(t *testing.T, name string) { mustRule(t, acc.Authorizer.AddRule, binding(name)) },
-				between: func(t *testing.T, name string) { mustRule(t, acc.Authorizer.RemoveRule, binding(name)) }},
+				before: func(t *testing.T, name string) {
+					seedtest.ChangeRule(t, acc.Authorizer, true, seedtest.ClerkOf(name, "labour"))
+				},
+				between: func(t *testing.T, name string) {
+					seedtest.ChangeRule(t, acc.Authorizer, false, seedtest.ClerkOf(name, "labour"))
+				}},
 			{name: "the public's rights change", code: derrors.CodeConflict,
 				between: func(t *testing.T, _ string) {
-					mustRule(t, acc.Authorizer.AddRule, publicLabour)
+					seedtest.ChangeRule(t, acc.Authorizer, true, publicLabour)
 					t.Cleanup(func() { _ = acc.Authorizer.RemoveRule(ctx, publicLabour) })
 				}},
 			{name: "a page fails", token: "x-page", failing: true, code: "FAILED"},
@@ -290,11 +295,4 @@ func TestAnExportReadsWithTheRightsItsTokenHasNow(t *testing.T) {
 			}
 		}
 	})
-}
-
-func mustRule(t *testing.T, do func(context.Context, authz.Rule) error, r authz.Rule) {
-	t.Helper()
-	if err := do(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
 }

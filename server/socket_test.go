@@ -20,6 +20,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -576,19 +577,8 @@ func TestASocketHasItsTokensRightsNow(t *testing.T) {
 				t.Fatalf("%q: the subscription's socket closed with %d (-1: still open) after its rights changed; want 4000 within 5 s", who, code)
 			}
 		}
-		change := func(t *testing.T, add bool, r authz.Rule) {
-			t.Helper()
-			do := env.authorizer.RemoveRule
-			if add {
-				do = env.authorizer.AddRule
-			}
-			if err := do(ctx, r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		binding := func(name string) authz.Rule {
-			return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(name), authz.RoleClerk, "labour"}}
-		}
+		change := func(t *testing.T, add bool, r authz.Rule) { seedtest.ChangeRule(t, env.authorizer, add, r) }
+		binding := func(name string) authz.Rule { return seedtest.ClerkOf(name, "labour") }
 		publicLabour := authz.Rule{PType: "p", V: [4]string{authz.RolePublic, authz.AllDomains, string(authz.RecordsOf(vocab.Labour)), string(authz.Read)}}
 
 		rights, rightsWatch := open(t, "ws-rights"), watch(t, "ws-rights")

@@ -1006,19 +1006,6 @@ func TestAnImportWritesWithTheRightsItsTokenHasNow(t *testing.T) {
 		tokens.Now = func() time.Time { return time.Now().Add(time.Duration(late.Load())) }
 		sys := authz.SystemContext(context.Background())
 		usccs, names := manyEntities(t, sys, db, 20)
-		labour := func(name string) authz.Rule {
-			return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(name), authz.RoleClerk, "labour"}}
-		}
-		rule := func(t *testing.T, add bool, r authz.Rule) {
-			t.Helper()
-			do := acc.Authorizer.RemoveRule
-			if add {
-				do = acc.Authorizer.AddRule
-			}
-			if err := do(sys, r); err != nil {
-				t.Fatal(err)
-			}
-		}
 		stored := func(tag string) int {
 			t.Helper()
 			n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕" + tag)).Count(sys)
@@ -1037,14 +1024,18 @@ func TestAnImportWritesWithTheRightsItsTokenHasNow(t *testing.T) {
 			writes bool
 		}{
 			{"nothing changes", func(*testing.T, string) {}, nil, false},
-			{"another token's rights change", func(t *testing.T, _ string) { rule(t, true, labour("imp-someone-else")) }, nil, true},
+			{"another token's rights change", func(t *testing.T, _ string) {
+				seedtest.ChangeRule(t, acc.Authorizer, true, seedtest.ClerkOf("imp-someone-else", "labour"))
+			}, nil, true},
 			{"the token is revoked", func(t *testing.T, token string) {
 				if err := tokens.Revoke(sys, token); err != nil {
 					t.Fatal(err)
 				}
 			}, derrors.Unauthenticated, true},
 			{"the token expires", func(*testing.T, string) { late.Store(int64(2 * time.Hour)) }, derrors.Unauthenticated, false},
-			{"the token's rights grow", func(t *testing.T, token string) { rule(t, true, labour(token)) }, authz.ErrRightsChanged, true},
+			{"the token's rights grow", func(t *testing.T, token string) {
+				seedtest.ChangeRule(t, acc.Authorizer, true, seedtest.ClerkOf(token, "labour"))
+			}, authz.ErrRightsChanged, true},
 		}
 		n := 0
 		for _, run := range []struct {

@@ -42,3 +42,21 @@ func DemoAccess(t testing.TB, db *storage.DB) Access {
 	}
 	return acc
 }
+
+// ClerkOf is the rule that makes the named token a clerk of one more domain (a sector): a
+// change of that token's rights alone, as tests of rights that change while work runs need.
+func ClerkOf(token, domain string) authz.Rule {
+	return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(token), authz.RoleClerk, domain}}
+}
+
+// ChangeRule adds the rule to a's policy, or removes it, failing the test when it cannot.
+func ChangeRule(t testing.TB, a *authz.Authorizer, add bool, r authz.Rule) {
+	t.Helper()
+	do := a.RemoveRule
+	if add {
+		do = a.AddRule
+	}
+	if err := do(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+}
