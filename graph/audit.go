@@ -72,11 +72,8 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	h := sha256.New()
 	variablesDigest(h, oc.Variables)
 	digest := h.Sum(nil)
-	row := a.client.AuditLog.Create().
-		SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).SetKind(kind).
-		SetOperation(OperationName(oc)).SetVariablesDigest(hex.EncodeToString(digest[:])).
-		SetPurpose(truncate(strings.Join(purposes, "; "), 255)).SetOutcome(outcome).
-		SetDurationMs(int(time.Since(start).Milliseconds()))
+	row := AuditRow(a.client, v, kind, OperationName(oc), digest, outcome, time.Since(start)).
+		SetPurpose(truncate(strings.Join(purposes, "; "), 255))
 	err := AppendAudit(ctx, row)
 	if err != nil {
 		a.logger.ErrorContext(ctx, "writing the audit log failed", "err", err, "token", v.TokenName, "operation", OperationName(oc))
@@ -105,13 +102,20 @@ func auditReportFetch(ctx context.Context, client *ent.Client, number string, st
 		outcome = "ERROR"
 	}
 	h := sha256.Sum256([]byte(number))
-	row := client.AuditLog.Create().SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).
-		SetKind(auditlog.KindREPORT_FETCH).SetOperation(truncate("issuedCreditReport "+strings.TrimSpace(number), 128)).
-		SetVariablesDigest(hex.EncodeToString(h[:])).SetOutcome(outcome).SetDurationMs(int(time.Since(start).Milliseconds()))
+	row := AuditRow(client, v, auditlog.KindREPORT_FETCH, "issuedCreditReport "+strings.TrimSpace(number), h[:], outcome, time.Since(start))
 	if werr := AppendAudit(ctx, row); werr != nil {
 		return errors.Join(fmt.Errorf("%w: writing the audit log", derrors.Unavailable), werr)
 	}
 	return err
+}
+
+// AuditRow is an audit row of the viewer's: what every kind records — who (token, role,
+// department), what (kind, operation, cut to the column, and the digest of its input, never
+// the input), how it ended and how long it took. Callers add what their kind records besides.
+func AuditRow(client *ent.Client, v *authz.Viewer, kind auditlog.Kind, operation string, digest []byte, outcome string, took time.Duration) *ent.AuditLogCreate {
+	return client.AuditLog.Create().SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).
+		SetKind(kind).SetOperation(truncate(operation, 128)).SetVariablesDigest(hex.EncodeToString(digest)).
+		SetOutcome(outcome).SetDurationMs(int(took.Milliseconds()))
 }
 
 // AppendAudit writes an audit row on its own, after the answer it records is known, as the

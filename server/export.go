@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -511,9 +510,7 @@ func (x *export) audit(ctx context.Context, client *ent.Client, logger *slog.Log
 	}
 	digest := sha256.Sum256(x.where)
 	op := fmt.Sprintf("export %s %s %d rows", x.connection, x.format, rows)
-	err := graph.AppendAudit(ctx, client.AuditLog.Create().SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).
-		SetKind(auditlog.KindEXPORT).SetOperation(op[:min(len(op), 128)]).SetVariablesDigest(hex.EncodeToString(digest[:])).
-		SetOutcome(outcome).SetDurationMs(int(took.Milliseconds())))
+	err := graph.AppendAudit(ctx, graph.AuditRow(client, v, auditlog.KindEXPORT, op, digest[:], outcome, took))
 	if err != nil {
 		logger.ErrorContext(ctx, "writing the export's audit entry", "err", err)
 	}
