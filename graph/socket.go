@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +66,8 @@ type socket struct {
 	mu     sync.Mutex
 	code   int // the close code to send instead of a normal closure; 0 for none
 	cancel context.CancelFunc
+	// closing is the code of a refusal on its way to the client (see endAfter); 0 for none.
+	closing int
 	// awaiting gives back the place the socket held until its connection_init came.
 	awaiting func()
 }
@@ -87,6 +91,31 @@ func (s *socket) end(code int) {
 		s.cancel()
 	}
 }
+
+// refusalWait bounds how long a refused operation's socket stays open for the refusal to be
+// written (it is written at once; this is for a write that never completes).
+const refusalWait = time.Second
+
+// endAfter ends the connection with code once the refusal err — which it marks with the
+// extension "closes": code — has been written to the client (socketConn.WriteJSON), at the
+// latest after refusalWait. Ending at once would race the refusal: gqlgen writes it after the
+// operation context is refused, while a cancelled connection closes on another goroutine, so
+// the client could see the close frame without the reason. The refused operation runs nothing
+// meanwhile, and each later operation is checked on its own.
+func (s *socket) endAfter(code int, err *gqlerror.Error) *gqlerror.Error {
+	if err.Extensions == nil {
+		err.Extensions = map[string]any{}
+	}
+	err.Extensions["closes"] = code
+	s.mu.Lock()
+	s.closing = code
+	s.mu.Unlock()
+	time.AfterFunc(refusalWait, func() { s.end(code) })
+	return err
+}
+
+// closingCode is the code of a refusal on its way, 0 for none.
+func (s *socket) closingCode() int { s.mu.Lock(); defer s.mu.Unlock(); return s.closing }
 
 // closeCode is the code to close with: the one end chose, in place of gqlgen's normal closure.
 func (s *socket) closeCode(code int) int {
@@ -231,16 +260,16 @@ func (ss sockets) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 	v, err := ss.tokens.Authenticate(ctx, s.header)
 	if err != nil {
 		code := derrors.CodeUnavailable
+		refusal := &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": code}}
 		if errors.Is(err, derrors.Unauthenticated) {
-			code = derrors.CodeUnauthenticated
-			s.end(closeUnauthorized)
+			refusal.Extensions["code"] = derrors.CodeUnauthenticated
+			return s.endAfter(closeUnauthorized, refusal)
 		}
-		return &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": code}}
+		return refusal
 	}
 	if !v.Perms.Same(s.perms) {
-		s.end(closeRightsChanged)
-		return &gqlerror.Error{Message: "the token's rights changed while this connection was open; it closes: connect again to go on with the rights the token has now",
-			Extensions: map[string]any{"code": derrors.CodeUnavailable}}
+		return s.endAfter(closeRightsChanged, &gqlerror.Error{Message: "the token's rights changed while this connection was open; it closes: connect again to go on with the rights the token has now",
+			Extensions: map[string]any{"code": derrors.CodeUnavailable}})
 	}
 	if ss.rateLimit != nil {
 		if wait := ss.rateLimit(ctx); wait > 0 {
@@ -314,6 +343,18 @@ func (c *socketConn) WriteClose(code int, msg string) error {
 		code = closeInitTimeout // gqlgen says it with the generic protocol-error code
 	}
 	return c.WebsocketConn.WriteClose(code, msg)
+}
+
+// WriteJSON writes a message and, when it carries a refusal that closes the connection (see
+// socket.endAfter), ends the connection: the client has the reason before the close frame.
+func (c *socketConn) WriteJSON(v any) error {
+	err := c.WebsocketConn.WriteJSON(v)
+	if code := c.s.closingCode(); code != 0 {
+		if b, merr := json.Marshal(v); merr == nil && bytes.Contains(b, []byte(fmt.Sprintf(`"closes":%d`, code))) {
+			c.s.end(code)
+		}
+	}
+	return err
 }
 
 func (c *socketConn) SetReadLimit(limit int64) {

@@ -142,6 +142,51 @@ func (c *wsClient) query(id, q string) []string {
 	}
 }
 
+// refusedThenClosed runs an operation that must be refused because the socket's token changed:
+// the refusal comes first — no data, the error code, and the extension "closes" with the close
+// code, so a client reads why — and then the close frame with that code.
+func (c *wsClient) refusedThenClosed(id, errCode string, closeCode int) {
+	c.t.Helper()
+	c.send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": `{ viewer { role } }`}})
+	told := false
+	for {
+		m, err := c.next(6 * time.Second)
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(err, &ce):
+			if ce.Code != closeCode {
+				c.t.Fatalf("closed with %d, want %d", ce.Code, closeCode)
+			}
+			if !told {
+				c.t.Fatalf("the socket closed with %d before the operation's refusal reached the client", closeCode)
+			}
+			return
+		case err != nil:
+			c.t.Fatalf("waiting for the refusal and the close: %v", err)
+		case m["id"] != id:
+			continue
+		case m["type"] == "next" || m["type"] == "error":
+			var errs []any
+			if p, ok := m["payload"].(map[string]any); ok {
+				if p["data"] != nil {
+					c.t.Fatalf("the operation ran with the rights the socket opened with: %v", m)
+				}
+				errs, _ = p["errors"].([]any)
+			} else {
+				errs, _ = m["payload"].([]any)
+			}
+			if len(errs) != 1 {
+				c.t.Fatalf("refusal %v: want one error", m)
+			}
+			ext, _ := errs[0].(map[string]any)["extensions"].(map[string]any)
+			if ext["code"] != errCode || ext["closes"] != float64(closeCode) {
+				c.t.Fatalf("refusal %v: want code %s and closes %d", m, errCode, closeCode)
+			}
+			told = true
+		}
+	}
+}
+
 // lockedBuffer collects log lines written from several goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -219,26 +264,7 @@ func TestWebSocketIsHTTP(t *testing.T) {
 				t.Fatal(err)
 			}
 			// At once — before any periodic check could have run — the next operation is refused.
-			c.send(map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": `{ viewer { role } }`}})
-			for {
-				m, err := c.next(5 * time.Second)
-				var ce *websocket.CloseError
-				if errors.As(err, &ce) {
-					if ce.Code != 4401 {
-						t.Errorf("closed with %d, want 4401", ce.Code)
-					}
-					return
-				}
-				if err != nil {
-					t.Fatalf("after revocation: %v", err)
-				}
-				if m["type"] == "next" {
-					p := m["payload"].(map[string]any)
-					if p["data"] != nil {
-						t.Fatalf("a revoked token's operation ran: %v", m)
-					}
-				}
-			}
+			c.refusedThenClosed("2", "UNAUTHENTICATED", 4401)
 		})
 
 		for _, end := range []struct {
@@ -549,27 +575,12 @@ func TestASocketHasItsTokensRightsNow(t *testing.T) {
 			runs(t, c, who)
 		}
 		// refused sends an operation right after a change of the socket's rights — before any
-		// periodic check could have run — and wants it refused without data and the socket closed
-		// with 4000.
+		// periodic check could have run — and wants it refused, saying why, and then the socket
+		// closed with 4000.
 		refused := func(t *testing.T, c *wsClient, who string) {
 			t.Helper()
-			c.send(map[string]any{"id": "after", "type": "subscribe", "payload": map[string]any{"query": `{ viewer { role } }`}})
-			for {
-				m, err := c.next(6 * time.Second)
-				var ce *websocket.CloseError
-				if errors.As(err, &ce) {
-					if ce.Code != 4000 {
-						t.Fatalf("%q: closed with %d after its rights changed, want 4000", who, ce.Code)
-					}
-					return
-				}
-				if err != nil {
-					t.Fatalf("%q: after its rights changed: %v", who, err)
-				}
-				if p, _ := m["payload"].(map[string]any); m["type"] == "next" && p["data"] != nil {
-					t.Fatalf("%q: an operation ran with the rights the socket opened with: %v", who, m)
-				}
-			}
+			c.t = t
+			c.refusedThenClosed("after", "UNAVAILABLE", 4000)
 		}
 		ended := func(t *testing.T, c *wsClient, who string) {
 			t.Helper()
