@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityregistertally"
@@ -81,6 +82,8 @@ type Client struct {
 	CreditReportIssue *CreditReportIssueClient
 	// CreditScoreEvent is the client for interacting with the CreditScoreEvent builders.
 	CreditScoreEvent *CreditScoreEventClient
+	// DataKeyCheck is the client for interacting with the DataKeyCheck builders.
+	DataKeyCheck *DataKeyCheckClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
 	// Division is the client for interacting with the Division builders.
@@ -166,6 +169,7 @@ func (c *Client) init() {
 	c.CreditCommitment = NewCreditCommitmentClient(c.config)
 	c.CreditReportIssue = NewCreditReportIssueClient(c.config)
 	c.CreditScoreEvent = NewCreditScoreEventClient(c.config)
+	c.DataKeyCheck = NewDataKeyCheckClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
 	c.EntityRegisterTally = NewEntityRegisterTallyClient(c.config)
@@ -299,6 +303,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CreditCommitment:          NewCreditCommitmentClient(cfg),
 		CreditReportIssue:         NewCreditReportIssueClient(cfg),
 		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
+		DataKeyCheck:              NewDataKeyCheckClient(cfg),
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
 		EntityRegisterTally:       NewEntityRegisterTallyClient(cfg),
@@ -359,6 +364,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CreditCommitment:          NewCreditCommitmentClient(cfg),
 		CreditReportIssue:         NewCreditReportIssueClient(cfg),
 		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
+		DataKeyCheck:              NewDataKeyCheckClient(cfg),
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
 		EntityRegisterTally:       NewEntityRegisterTallyClient(cfg),
@@ -423,8 +429,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
-		c.Department, c.Division, c.EntityRegisterTally, c.EntityRole, c.EntityTally,
-		c.EntityTallyDelta, c.EvaluationRuleSet, c.ExemptionPeriod,
+		c.DataKeyCheck, c.Department, c.Division, c.EntityRegisterTally, c.EntityRole,
+		c.EntityTally, c.EntityTallyDelta, c.EvaluationRuleSet, c.ExemptionPeriod,
 		c.GovernmentIntegrityRecord, c.Holiday, c.IncentiveMeasure, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
 		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
@@ -442,8 +448,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
-		c.Department, c.Division, c.EntityRegisterTally, c.EntityRole, c.EntityTally,
-		c.EntityTallyDelta, c.EvaluationRuleSet, c.ExemptionPeriod,
+		c.DataKeyCheck, c.Department, c.Division, c.EntityRegisterTally, c.EntityRole,
+		c.EntityTally, c.EntityTallyDelta, c.EvaluationRuleSet, c.ExemptionPeriod,
 		c.GovernmentIntegrityRecord, c.Holiday, c.IncentiveMeasure, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
 		c.NaturalPerson, c.Objection, c.OutboxEvent, c.OutboxSequence, c.Practitioner,
@@ -474,6 +480,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CreditReportIssue.mutate(ctx, m)
 	case *CreditScoreEventMutation:
 		return c.CreditScoreEvent.mutate(ctx, m)
+	case *DataKeyCheckMutation:
+		return c.DataKeyCheck.mutate(ctx, m)
 	case *DepartmentMutation:
 		return c.Department.mutate(ctx, m)
 	case *DivisionMutation:
@@ -1854,6 +1862,140 @@ func (c *CreditScoreEventClient) mutate(ctx context.Context, m *CreditScoreEvent
 		return (&CreditScoreEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CreditScoreEvent mutation op: %q", m.Op())
+	}
+}
+
+// DataKeyCheckClient is a client for the DataKeyCheck schema.
+type DataKeyCheckClient struct {
+	config
+}
+
+// NewDataKeyCheckClient returns a client for the DataKeyCheck from the given config.
+func NewDataKeyCheckClient(c config) *DataKeyCheckClient {
+	return &DataKeyCheckClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `datakeycheck.Hooks(f(g(h())))`.
+func (c *DataKeyCheckClient) Use(hooks ...Hook) {
+	c.hooks.DataKeyCheck = append(c.hooks.DataKeyCheck, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `datakeycheck.Intercept(f(g(h())))`.
+func (c *DataKeyCheckClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DataKeyCheck = append(c.inters.DataKeyCheck, interceptors...)
+}
+
+// Create returns a builder for creating a DataKeyCheck entity.
+func (c *DataKeyCheckClient) Create() *DataKeyCheckCreate {
+	mutation := newDataKeyCheckMutation(c.config, OpCreate)
+	return &DataKeyCheckCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DataKeyCheck entities.
+func (c *DataKeyCheckClient) CreateBulk(builders ...*DataKeyCheckCreate) *DataKeyCheckCreateBulk {
+	return &DataKeyCheckCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DataKeyCheckClient) MapCreateBulk(slice any, setFunc func(*DataKeyCheckCreate, int)) *DataKeyCheckCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DataKeyCheckCreateBulk{err: fmt.Errorf("calling to DataKeyCheckClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DataKeyCheckCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DataKeyCheckCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DataKeyCheck.
+func (c *DataKeyCheckClient) Update() *DataKeyCheckUpdate {
+	mutation := newDataKeyCheckMutation(c.config, OpUpdate)
+	return &DataKeyCheckUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DataKeyCheckClient) UpdateOne(_m *DataKeyCheck) *DataKeyCheckUpdateOne {
+	mutation := newDataKeyCheckMutation(c.config, OpUpdateOne, withDataKeyCheck(_m))
+	return &DataKeyCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DataKeyCheckClient) UpdateOneID(id int) *DataKeyCheckUpdateOne {
+	mutation := newDataKeyCheckMutation(c.config, OpUpdateOne, withDataKeyCheckID(id))
+	return &DataKeyCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DataKeyCheck.
+func (c *DataKeyCheckClient) Delete() *DataKeyCheckDelete {
+	mutation := newDataKeyCheckMutation(c.config, OpDelete)
+	return &DataKeyCheckDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DataKeyCheckClient) DeleteOne(_m *DataKeyCheck) *DataKeyCheckDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DataKeyCheckClient) DeleteOneID(id int) *DataKeyCheckDeleteOne {
+	builder := c.Delete().Where(datakeycheck.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DataKeyCheckDeleteOne{builder}
+}
+
+// Query returns a query builder for DataKeyCheck.
+func (c *DataKeyCheckClient) Query() *DataKeyCheckQuery {
+	return &DataKeyCheckQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDataKeyCheck},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DataKeyCheck entity by its id.
+func (c *DataKeyCheckClient) Get(ctx context.Context, id int) (*DataKeyCheck, error) {
+	return c.Query().Where(datakeycheck.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DataKeyCheckClient) GetX(ctx context.Context, id int) *DataKeyCheck {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DataKeyCheckClient) Hooks() []Hook {
+	hooks := c.hooks.DataKeyCheck
+	return append(hooks[:len(hooks):len(hooks)], datakeycheck.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DataKeyCheckClient) Interceptors() []Interceptor {
+	return c.inters.DataKeyCheck
+}
+
+func (c *DataKeyCheckClient) mutate(ctx context.Context, m *DataKeyCheckMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DataKeyCheckCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DataKeyCheckUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DataKeyCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DataKeyCheckDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DataKeyCheck mutation op: %q", m.Op())
 	}
 }
 
@@ -7547,25 +7689,27 @@ func (c *TimeLimitClient) mutate(ctx context.Context, m *TimeLimitMutation) (Val
 type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
-		EntityRegisterTally, EntityRole, EntityTally, EntityTallyDelta,
-		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
-		IncentiveMeasure, InspectionPlan, JointPunishmentMeasure, ListEntry,
-		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
-		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
-		ReferenceLoad, RepairApplication, RepairTransition, ScaleRule, SectorRating,
-		ServiceProvider, SpotCheck, TallyInstall, TimeLimit []ent.Hook
+		CreditCommitment, CreditReportIssue, CreditScoreEvent, DataKeyCheck,
+		Department, Division, EntityRegisterTally, EntityRole, EntityTally,
+		EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
+		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
+		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
+		NaturalPerson, Objection, OutboxEvent, OutboxSequence, Practitioner,
+		PriorNotice, PublicityRule, RedListEntry, ReferenceLoad, RepairApplication,
+		RepairTransition, ScaleRule, SectorRating, ServiceProvider, SpotCheck,
+		TallyInstall, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
-		EntityRegisterTally, EntityRole, EntityTally, EntityTallyDelta,
-		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
-		IncentiveMeasure, InspectionPlan, JointPunishmentMeasure, ListEntry,
-		MarketEntity, MeasureApplication, NaturalPerson, Objection, OutboxEvent,
-		OutboxSequence, Practitioner, PriorNotice, PublicityRule, RedListEntry,
-		ReferenceLoad, RepairApplication, RepairTransition, ScaleRule, SectorRating,
-		ServiceProvider, SpotCheck, TallyInstall, TimeLimit []ent.Interceptor
+		CreditCommitment, CreditReportIssue, CreditScoreEvent, DataKeyCheck,
+		Department, Division, EntityRegisterTally, EntityRole, EntityTally,
+		EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
+		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
+		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
+		NaturalPerson, Objection, OutboxEvent, OutboxSequence, Practitioner,
+		PriorNotice, PublicityRule, RedListEntry, ReferenceLoad, RepairApplication,
+		RepairTransition, ScaleRule, SectorRating, ServiceProvider, SpotCheck,
+		TallyInstall, TimeLimit []ent.Interceptor
 	}
 )
 

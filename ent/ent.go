@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityregistertally"
@@ -121,6 +122,7 @@ func checkColumn(t, c string) error {
 			creditcommitment.Table:          creditcommitment.ValidColumn,
 			creditreportissue.Table:         creditreportissue.ValidColumn,
 			creditscoreevent.Table:          creditscoreevent.ValidColumn,
+			datakeycheck.Table:              datakeycheck.ValidColumn,
 			department.Table:                department.ValidColumn,
 			division.Table:                  division.ValidColumn,
 			entityregistertally.Table:       entityregistertally.ValidColumn,

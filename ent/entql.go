@@ -11,6 +11,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityregistertally"
@@ -54,7 +55,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 41)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 42)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -319,6 +320,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   datakeycheck.Table,
+			Columns: datakeycheck.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: datakeycheck.FieldID,
+			},
+		},
+		Type: "DataKeyCheck",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			datakeycheck.FieldName:        {Type: field.TypeString, Column: datakeycheck.FieldName},
+			datakeycheck.FieldFingerprint: {Type: field.TypeString, Column: datakeycheck.FieldFingerprint},
+			datakeycheck.FieldCreatedAt:   {Type: field.TypeTime, Column: datakeycheck.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -337,7 +354,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldInspectors:   {Type: field.TypeJSON, Column: department.FieldInspectors},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   division.Table,
 			Columns: division.Columns,
@@ -356,7 +373,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			division.FieldCityCode:    {Type: field.TypeString, Column: division.FieldCityCode},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   entityregistertally.Table,
 			Columns: entityregistertally.Columns,
@@ -374,7 +391,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			entityregistertally.FieldN:            {Type: field.TypeInt64, Column: entityregistertally.FieldN},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   entityrole.Table,
 			Columns: entityrole.Columns,
@@ -394,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			entityrole.FieldPersonID:  {Type: field.TypeInt, Column: entityrole.FieldPersonID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   entitytally.Table,
 			Columns: entitytally.Columns,
@@ -414,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			entitytally.FieldN:            {Type: field.TypeInt64, Column: entitytally.FieldN},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   entitytallydelta.Table,
 			Columns: entitytallydelta.Columns,
@@ -434,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			entitytallydelta.FieldN:            {Type: field.TypeInt64, Column: entitytallydelta.FieldN},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   evaluationruleset.Table,
 			Columns: evaluationruleset.Columns,
@@ -452,7 +469,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			evaluationruleset.FieldCreatedAt:     {Type: field.TypeTime, Column: evaluationruleset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   exemptionperiod.Table,
 			Columns: exemptionperiod.Columns,
@@ -469,7 +486,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			exemptionperiod.FieldBasis:    {Type: field.TypeString, Column: exemptionperiod.FieldBasis},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   governmentintegrityrecord.Table,
 			Columns: governmentintegrityrecord.Columns,
@@ -492,7 +509,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			governmentintegrityrecord.FieldSourceRecordID: {Type: field.TypeString, Column: governmentintegrityrecord.FieldSourceRecordID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   holiday.Table,
 			Columns: holiday.Columns,
@@ -509,7 +526,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			holiday.FieldProvisional: {Type: field.TypeBool, Column: holiday.FieldProvisional},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   incentivemeasure.Table,
 			Columns: incentivemeasure.Columns,
@@ -531,7 +548,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			incentivemeasure.FieldEffectiveTo:            {Type: field.TypeTime, Column: incentivemeasure.FieldEffectiveTo},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   inspectionplan.Table,
 			Columns: inspectionplan.Columns,
@@ -552,7 +569,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jointpunishmentmeasure.Table,
 			Columns: jointpunishmentmeasure.Columns,
@@ -575,7 +592,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldEffectiveTo:            {Type: field.TypeTime, Column: jointpunishmentmeasure.FieldEffectiveTo},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -615,7 +632,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:    {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -652,7 +669,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measureapplication.Table,
 			Columns: measureapplication.Columns,
@@ -676,7 +693,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measureapplication.FieldLiftedReason: {Type: field.TypeString, Column: measureapplication.FieldLiftedReason},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -699,7 +716,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   objection.Table,
 			Columns: objection.Columns,
@@ -728,7 +745,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxevent.Table,
 			Columns: outboxevent.Columns,
@@ -751,7 +768,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxevent.FieldOrigin:     {Type: field.TypeString, Column: outboxevent.FieldOrigin},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxsequence.Table,
 			Columns: outboxsequence.Columns,
@@ -765,7 +782,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxsequence.FieldN: {Type: field.TypeInt64, Column: outboxsequence.FieldN},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -786,7 +803,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -815,7 +832,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -849,7 +866,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   redlistentry.Table,
 			Columns: redlistentry.Columns,
@@ -883,7 +900,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			redlistentry.FieldBasis:           {Type: field.TypeString, Column: redlistentry.FieldBasis},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   referenceload.Table,
 			Columns: referenceload.Columns,
@@ -898,7 +915,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			referenceload.FieldLoadedAt: {Type: field.TypeTime, Column: referenceload.FieldLoadedAt},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -928,7 +945,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -949,7 +966,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scalerule.Table,
 			Columns: scalerule.Columns,
@@ -968,7 +985,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scalerule.FieldCreatedAt:     {Type: field.TypeTime, Column: scalerule.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -1002,7 +1019,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -1021,7 +1038,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -1053,7 +1070,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tallyinstall.Table,
 			Columns: tallyinstall.Columns,
@@ -1068,7 +1085,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tallyinstall.FieldInstalledAt: {Type: field.TypeTime, Column: tallyinstall.FieldInstalledAt},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -3545,6 +3562,61 @@ func (f *CreditScoreEventFilter) WhereHasPersonWith(preds ...predicate.NaturalPe
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DataKeyCheckQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DataKeyCheckQuery builder.
+func (_q *DataKeyCheckQuery) Filter() *DataKeyCheckFilter {
+	return &DataKeyCheckFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DataKeyCheckMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DataKeyCheckMutation builder.
+func (m *DataKeyCheckMutation) Filter() *DataKeyCheckFilter {
+	return &DataKeyCheckFilter{config: m.config, predicateAdder: m}
+}
+
+// DataKeyCheckFilter provides a generic filtering capability at runtime for DataKeyCheckQuery.
+type DataKeyCheckFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DataKeyCheckFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DataKeyCheckFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(datakeycheck.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *DataKeyCheckFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(datakeycheck.FieldName))
+}
+
+// WhereFingerprint applies the entql string predicate on the fingerprint field.
+func (f *DataKeyCheckFilter) WhereFingerprint(p entql.StringP) {
+	f.Where(p.Field(datakeycheck.FieldFingerprint))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DataKeyCheckFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(datakeycheck.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DepartmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3573,7 +3645,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3816,7 +3888,7 @@ type DivisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DivisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3900,7 +3972,7 @@ type EntityRegisterTallyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EntityRegisterTallyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3965,7 +4037,7 @@ type EntityRoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EntityRoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4068,7 +4140,7 @@ type EntityTallyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EntityTallyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4143,7 +4215,7 @@ type EntityTallyDeltaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EntityTallyDeltaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4218,7 +4290,7 @@ type EvaluationRuleSetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EvaluationRuleSetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4283,7 +4355,7 @@ type ExemptionPeriodFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ExemptionPeriodFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4343,7 +4415,7 @@ type GovernmentIntegrityRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GovernmentIntegrityRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4433,7 +4505,7 @@ type HolidayFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HolidayFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4493,7 +4565,7 @@ type IncentiveMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IncentiveMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4578,7 +4650,7 @@ type InspectionPlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InspectionPlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4672,7 +4744,7 @@ type JointPunishmentMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4776,7 +4848,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5035,7 +5107,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5377,7 +5449,7 @@ type MeasureApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5528,7 +5600,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5800,7 +5872,7 @@ type ObjectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObjectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5976,7 +6048,7 @@ type OutboxEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6066,7 +6138,7 @@ type OutboxSequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxSequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6111,7 +6183,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6219,7 +6291,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6367,7 +6439,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6512,7 +6584,7 @@ type RedListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RedListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6699,7 +6771,7 @@ type ReferenceLoadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReferenceLoadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6749,7 +6821,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6944,7 +7016,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7038,7 +7110,7 @@ type ScaleRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScaleRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7108,7 +7180,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7309,7 +7381,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7407,7 +7479,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7584,7 +7656,7 @@ type TallyInstallFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TallyInstallFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7634,7 +7706,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityregistertally"
@@ -67,6 +68,8 @@ func PolicyOf(typ string) ent.Policy {
 		return creditreportissue.Policy
 	case TypeCreditScoreEvent:
 		return creditscoreevent.Policy
+	case TypeDataKeyCheck:
+		return datakeycheck.Policy
 	case TypeDepartment:
 		return department.Policy
 	case TypeDivision:

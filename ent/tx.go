@@ -30,6 +30,8 @@ type Tx struct {
 	CreditReportIssue *CreditReportIssueClient
 	// CreditScoreEvent is the client for interacting with the CreditScoreEvent builders.
 	CreditScoreEvent *CreditScoreEventClient
+	// DataKeyCheck is the client for interacting with the DataKeyCheck builders.
+	DataKeyCheck *DataKeyCheckClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
 	// Division is the client for interacting with the Division builders.
@@ -235,6 +237,7 @@ func (tx *Tx) init() {
 	tx.CreditCommitment = NewCreditCommitmentClient(tx.config)
 	tx.CreditReportIssue = NewCreditReportIssueClient(tx.config)
 	tx.CreditScoreEvent = NewCreditScoreEventClient(tx.config)
+	tx.DataKeyCheck = NewDataKeyCheckClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)
 	tx.EntityRegisterTally = NewEntityRegisterTallyClient(tx.config)

@@ -44,6 +44,7 @@ func TestEveryUniqueKeyIsReviewedForOracles(t *testing.T) {
 		"entity_register_tallies(city_code,division_code,entity_kind,status)":               "maintained by triggers; no caller writes a tally",
 		"tally_installs(trigger_name)":                                                      "written by storage/tally's Install at migration; no caller writes one",
 		"reference_loads(name)":                                                             "written by seed.Reference at migration; no caller writes one",
+		"data_key_checks(name)":                                                             "written by ledger.CheckKey when a command starts; no caller writes one",
 		"inspection_plans(code)":                                                            "plans are drawn by a sector's writers and read by every registry reader (rule.RegistryOnly)",
 		"natural_persons(id_type,id_number_hash)":                                           "recording a person is a lookup by ID number: the personal-data permission, logged (TestWritesDoNotConfirmPersonalData)",
 		"practitioners(provider_id,person_id)":                                              registry,

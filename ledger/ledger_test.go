@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,31 +112,75 @@ func TestAPersonsIdentityIsFixedOnceRecorded(t *testing.T) {
 	}
 }
 
-// CheckKey accepts the key the stored ID numbers were sealed with, or any key while none is
-// stored, and refuses another: under it the same person would be recorded again.
+// CheckKey holds a database to one personal-data key: the first key checked against it is
+// recorded (by its fingerprint) and any other refused from then on — also while no person is
+// stored, before anything is sealed under it; a database from before fingerprints takes the
+// key its stored ID numbers open with, and records it; two instances starting at once with
+// different keys on a new database cannot both win.
 func TestCheckKeyRefusesAnotherKey(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		db := e.Open(t, storagetest.Options{})
 		ctx := authz.SystemContext(context.Background())
 		otherKey, err := pii.New([]byte("another-key-of-thirty-two-bytes!"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		other := &ledger.Engine{Cipher: otherKey}
-		if err := other.CheckKey(ctx, db.Client); err != nil {
-			t.Errorf("no person stored: %v, want any key taken", err)
+		recorded := func(db *storage.DB) int {
+			t.Helper()
+			n, err := db.Client.DataKeyCheck.Query().Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
-		if _, err := db.Client.NaturalPerson.Create().SetIDNumber("320508195510014636").SetName("郭欣玉").Save(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Ledger.CheckKey(ctx, db.Client); err != nil {
-			t.Errorf("the key the person was sealed with: %v", err)
-		}
-		if err := other.CheckKey(ctx, db.Client); !errors.Is(err, ledger.ErrWrongKey) {
-			t.Errorf("another key: %v, want ErrWrongKey", err)
-		}
-		if err := (&ledger.Engine{}).CheckKey(ctx, db.Client); err != nil {
-			t.Errorf("no key configured: %v, want nothing to check", err)
-		}
+
+		t.Run("a new database takes the first key checked, and only it", func(t *testing.T) {
+			db := e.Open(t, storagetest.Options{})
+			if err := db.Ledger.CheckKey(ctx, db.Client); err != nil {
+				t.Fatalf("the first key on a new database: %v", err)
+			}
+			if err := other.CheckKey(ctx, db.Client); !errors.Is(err, ledger.ErrWrongKey) {
+				t.Errorf("another key, no person stored yet: %v, want ErrWrongKey", err)
+			}
+			if err := db.Ledger.CheckKey(ctx, db.Client); err != nil || recorded(db) != 1 {
+				t.Errorf("the database's key again: %v, %d fingerprints recorded", err, recorded(db))
+			}
+			if err := (&ledger.Engine{}).CheckKey(ctx, db.Client); err != nil {
+				t.Errorf("no key configured: %v, want nothing to check", err)
+			}
+		})
+		t.Run("a database from before fingerprints takes the key its ID numbers open with", func(t *testing.T) {
+			db := e.Open(t, storagetest.Options{})
+			if _, err := db.Client.NaturalPerson.Create().SetIDNumber("320508195510014636").SetName("郭欣玉").Save(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := other.CheckKey(ctx, db.Client); !errors.Is(err, ledger.ErrWrongKey) || recorded(db) != 0 {
+				t.Errorf("another key than the stored numbers': %v, %d fingerprints recorded; want ErrWrongKey and none", err, recorded(db))
+			}
+			if err := db.Ledger.CheckKey(ctx, db.Client); err != nil || recorded(db) != 1 {
+				t.Errorf("the key the person was sealed with: %v, %d fingerprints recorded", err, recorded(db))
+			}
+			if err := other.CheckKey(ctx, db.Client); !errors.Is(err, ledger.ErrWrongKey) {
+				t.Errorf("another key after the fingerprint: %v, want ErrWrongKey", err)
+			}
+		})
+		t.Run("two keys at once on a new database: one wins", func(t *testing.T) {
+			db := e.Open(t, storagetest.Options{})
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, engine := range []*ledger.Engine{db.Ledger, other} {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = engine.CheckKey(ctx, db.Client) }()
+			}
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) || recorded(db) != 1 {
+				t.Fatalf("two keys at once: %v, %v; %d fingerprints recorded — want exactly one key taken", errs[0], errs[1], recorded(db))
+			}
+			for _, err := range errs {
+				if err != nil && !errors.Is(err, ledger.ErrWrongKey) {
+					t.Errorf("the loser: %v, want ErrWrongKey", err)
+				}
+			}
+		})
 	})
 }

@@ -2,10 +2,12 @@ package ledger
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -15,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
@@ -301,21 +304,51 @@ func (e *Engine) SyncRepresentatives(ctx context.Context, c *gen.Client) error {
 	return nil
 }
 
-// ErrWrongKey is how CheckKey reports a personal-data key that does not open what is stored.
-var ErrWrongKey = errors.New("the personal-data key does not open the ID numbers stored in this database")
+// ErrWrongKey is how CheckKey reports a personal-data key that is not the database's.
+var ErrWrongKey = errors.New("the personal-data key is not the one this database's ID numbers are sealed with")
 
-// CheckKey tells whether the engine's personal-data key is the one the stored ID numbers were
-// sealed with, by opening the first stored one. Another key would not fail loudly where it
-// matters most: the lookup hash it computes for a known number is new, so the person would be
-// recorded a second time, and a search by ID number would miss the one whose listings and roles
-// are stored — a legal representative escaping joint punishment. A database with no person yet
-// takes any key: nothing is sealed.
+// keyCheckName names the one DataKeyCheck row.
+const keyCheckName = "personal-data"
+
+// CheckKey tells whether the engine's personal-data key is the database's: the one whose
+// fingerprint the database records (schema.DataKeyCheck), or — in a database that records none
+// yet — the one its stored ID numbers open with, which it then records. Another key would not
+// fail loudly where it matters most: the lookup hash it computes for a known number is new, so
+// the person would be recorded a second time, and a search by ID number would miss the one
+// whose listings and roles are stored — a legal representative escaping joint punishment. The
+// first key checked against a database without persons becomes its key, so a later start with
+// another one is refused before anything is sealed under it.
 func (e *Engine) CheckKey(ctx context.Context, c *gen.Client) error {
 	if e.Cipher == nil {
 		return nil // no person can be recorded without a key, and none is opened
 	}
-	p, err := c.NaturalPerson.Query().Order(naturalperson.ByID()).Select(naturalperson.FieldID, naturalperson.FieldIDNumber).
-		First(authz.AsSystem(ctx))
+	ctx = authz.SystemContext(ctx)
+	for attempt := 0; ; attempt++ {
+		stored, err := c.DataKeyCheck.Query().Where(datakeycheck.Name(keyCheckName)).Only(ctx)
+		switch {
+		case err == nil:
+			if !hmac.Equal([]byte(stored.Fingerprint), []byte(e.Cipher.Fingerprint())) {
+				return fmt.Errorf("%w (the database records another key's fingerprint, since %s)", ErrWrongKey, stored.CreatedAt.Format(time.DateOnly))
+			}
+			return nil
+		case !gen.IsNotFound(err):
+			return fmt.Errorf("reading the personal-data key's fingerprint: %w", err)
+		}
+		if err := e.opensStored(ctx, c); err != nil {
+			return err
+		}
+		err = c.DataKeyCheck.Create().SetName(keyCheckName).SetFingerprint(e.Cipher.Fingerprint()).Exec(ctx)
+		if err == nil || !gen.IsConstraintError(err) || attempt > 0 {
+			return err
+		}
+		// Another instance recorded its key first: this one must be that one.
+	}
+}
+
+// opensStored tells whether the engine's key opens the first stored ID number (any key does
+// while none is stored).
+func (e *Engine) opensStored(ctx context.Context, c *gen.Client) error {
+	p, err := c.NaturalPerson.Query().Order(naturalperson.ByID()).Select(naturalperson.FieldID, naturalperson.FieldIDNumber).First(ctx)
 	if gen.IsNotFound(err) {
 		return nil
 	}

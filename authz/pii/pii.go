@@ -24,9 +24,10 @@ const KeySize = 32
 
 // Cipher seals and opens personal data and computes its lookup hash.
 type Cipher struct {
-	aead    cipher.AEAD
-	hashKey []byte
-	signKey []byte
+	aead        cipher.AEAD
+	hashKey     []byte
+	signKey     []byte
+	fingerprint string
 }
 
 // New builds a Cipher from a 32-byte key.
@@ -47,8 +48,15 @@ func New(key []byte) (*Cipher, error) {
 	hashKey := m.Sum(nil)
 	m = hmac.New(sha256.New, key)
 	m.Write([]byte("creditgraph document signing"))
-	return &Cipher{aead: aead, hashKey: hashKey, signKey: m.Sum(nil)}, nil
+	signKey := m.Sum(nil)
+	m = hmac.New(sha256.New, key)
+	m.Write([]byte("creditgraph key fingerprint"))
+	return &Cipher{aead: aead, hashKey: hashKey, signKey: signKey, fingerprint: hex.EncodeToString(m.Sum(nil))}, nil
 }
+
+// Fingerprint tells this key apart from any other (a keyed hash, 64 hex characters) and gives
+// nothing of it: a database records the fingerprint of the key its data is sealed with.
+func (c *Cipher) Fingerprint() string { return c.fingerprint }
 
 // Sign is an HMAC-SHA256 of msg under a key derived from the data key (apart from the lookup
 // hash's): issued documents carry it so that one without the key cannot forge them.

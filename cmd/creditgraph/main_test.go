@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -645,7 +646,7 @@ func TestCommandsRefuseAnotherPersonalDataKey(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a serve that started stops
 		defer cancel()
 		err := run(cctx, append(args, "--db", addr), quiet())
-		if err == nil || !strings.Contains(err.Error(), "does not open the ID numbers") {
+		if !errors.Is(err, ledger.ErrWrongKey) {
 			t.Errorf("%v with another key: %v, want a refusal", args, err)
 		}
 		if after := persons(t, addr); after != before {
@@ -671,6 +672,19 @@ func TestCommandsRefuseAnotherPersonalDataKey(t *testing.T) {
 			t.Setenv("CREDITGRAPH_DATA_KEY", key)
 			if err := run(ctx, []string{"token", "list", "--db", addr}, quiet()); err != nil {
 				t.Errorf("token list with the database's key: %v", err)
+			}
+		})
+		// A database without a person yet is held to the key it was made with all the same:
+		// a person recorded under another would be sealed and hashed apart from the rest.
+		t.Run(name+"/no person yet", func(t *testing.T) {
+			addr := addr(t)
+			t.Setenv("CREDITGRAPH_DATA_KEY", key)
+			if err := run(ctx, []string{"migrate", "--db", addr}, quiet()); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("CREDITGRAPH_DATA_KEY", other)
+			for _, args := range commands {
+				refused(t, addr, args...)
 			}
 		})
 	}

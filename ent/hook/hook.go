@@ -105,6 +105,18 @@ func (f CreditScoreEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CreditScoreEventMutation", m)
 }
 
+// The DataKeyCheckFunc type is an adapter to allow the use of ordinary
+// function as DataKeyCheck mutator.
+type DataKeyCheckFunc func(context.Context, *ent.DataKeyCheckMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DataKeyCheckFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DataKeyCheckMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DataKeyCheckMutation", m)
+}
+
 // The DepartmentFunc type is an adapter to allow the use of ordinary
 // function as Department mutator.
 type DepartmentFunc func(context.Context, *ent.DepartmentMutation) (ent.Value, error)

@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityregistertally"
@@ -322,6 +323,33 @@ func (f TraverseCreditScoreEvent) Traverse(ctx context.Context, q ent.Query) err
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CreditScoreEventQuery", q)
+}
+
+// The DataKeyCheckFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DataKeyCheckFunc func(context.Context, *ent.DataKeyCheckQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DataKeyCheckFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DataKeyCheckQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DataKeyCheckQuery", q)
+}
+
+// The TraverseDataKeyCheck type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDataKeyCheck func(context.Context, *ent.DataKeyCheckQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDataKeyCheck) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDataKeyCheck) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataKeyCheckQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DataKeyCheckQuery", q)
 }
 
 // The DepartmentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1234,6 +1262,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CreditReportIssueQuery, predicate.CreditReportIssue, creditreportissue.OrderOption]{typ: ent.TypeCreditReportIssue, tq: q}, nil
 	case *ent.CreditScoreEventQuery:
 		return &query[*ent.CreditScoreEventQuery, predicate.CreditScoreEvent, creditscoreevent.OrderOption]{typ: ent.TypeCreditScoreEvent, tq: q}, nil
+	case *ent.DataKeyCheckQuery:
+		return &query[*ent.DataKeyCheckQuery, predicate.DataKeyCheck, datakeycheck.OrderOption]{typ: ent.TypeDataKeyCheck, tq: q}, nil
 	case *ent.DepartmentQuery:
 		return &query[*ent.DepartmentQuery, predicate.Department, department.OrderOption]{typ: ent.TypeDepartment, tq: q}, nil
 	case *ent.DivisionQuery:

@@ -471,6 +471,19 @@ var (
 			},
 		},
 	}
+	// DataKeyChecksColumns holds the columns for the "data_key_checks" table.
+	DataKeyChecksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "fingerprint", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// DataKeyChecksTable holds the schema information for the "data_key_checks" table.
+	DataKeyChecksTable = &schema.Table{
+		Name:       "data_key_checks",
+		Columns:    DataKeyChecksColumns,
+		PrimaryKey: []*schema.Column{DataKeyChecksColumns[0]},
+	}
 	// DepartmentsColumns holds the columns for the "departments" table.
 	DepartmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1698,6 +1711,7 @@ var (
 		CreditCommitmentsTable,
 		CreditReportIssuesTable,
 		CreditScoreEventsTable,
+		DataKeyChecksTable,
 		DepartmentsTable,
 		DivisionsTable,
 		EntityRegisterTalliesTable,
@@ -1770,6 +1784,9 @@ func init() {
 	CreditScoreEventsTable.ForeignKeys[2].RefTable = NaturalPersonsTable
 	CreditScoreEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
+	DataKeyChecksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(176093659136),
 	}
 	DepartmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),

@@ -30,6 +30,9 @@ type CreditReportIssue func(*sql.Selector)
 // CreditScoreEvent is the predicate function for creditscoreevent builders.
 type CreditScoreEvent func(*sql.Selector)
 
+// DataKeyCheck is the predicate function for datakeycheck builders.
+type DataKeyCheck func(*sql.Selector)
+
 // Department is the predicate function for department builders.
 type Department func(*sql.Selector)
 

@@ -303,6 +303,30 @@ func (f CreditScoreEventMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CreditScoreEventMutation", m)
 }
 
+// The DataKeyCheckQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DataKeyCheckQueryRuleFunc func(context.Context, *ent.DataKeyCheckQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DataKeyCheckQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataKeyCheckQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DataKeyCheckQuery", q)
+}
+
+// The DataKeyCheckMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DataKeyCheckMutationRuleFunc func(context.Context, *ent.DataKeyCheckMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DataKeyCheckMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DataKeyCheckMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DataKeyCheckMutation", m)
+}
+
 // The DepartmentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DepartmentQueryRuleFunc func(context.Context, *ent.DepartmentQuery) error
@@ -1146,6 +1170,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CreditScoreEventQuery:
 		return q.Filter(), nil
+	case *ent.DataKeyCheckQuery:
+		return q.Filter(), nil
 	case *ent.DepartmentQuery:
 		return q.Filter(), nil
 	case *ent.DivisionQuery:
@@ -1234,6 +1260,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.CreditReportIssueMutation:
 		return m.Filter(), nil
 	case *ent.CreditScoreEventMutation:
+		return m.Filter(), nil
+	case *ent.DataKeyCheckMutation:
 		return m.Filter(), nil
 	case *ent.DepartmentMutation:
 		return m.Filter(), nil

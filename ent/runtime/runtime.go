@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/datakeycheck"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityregistertally"
@@ -989,6 +990,29 @@ func init() {
 			return nil
 		}
 	}()
+	datakeycheck.Policy = privacy.NewPolicies(schema.DataKeyCheck{})
+	datakeycheck.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := datakeycheck.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	datakeycheckFields := schema.DataKeyCheck{}.Fields()
+	_ = datakeycheckFields
+	// datakeycheckDescName is the schema descriptor for name field.
+	datakeycheckDescName := datakeycheckFields[0].Descriptor()
+	// datakeycheck.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	datakeycheck.NameValidator = datakeycheckDescName.Validators[0].(func(string) error)
+	// datakeycheckDescFingerprint is the schema descriptor for fingerprint field.
+	datakeycheckDescFingerprint := datakeycheckFields[1].Descriptor()
+	// datakeycheck.FingerprintValidator is a validator for the "fingerprint" field. It is called by the builders before save.
+	datakeycheck.FingerprintValidator = datakeycheckDescFingerprint.Validators[0].(func(string) error)
+	// datakeycheckDescCreatedAt is the schema descriptor for created_at field.
+	datakeycheckDescCreatedAt := datakeycheckFields[2].Descriptor()
+	// datakeycheck.DefaultCreatedAt holds the default value on creation for the created_at field.
+	datakeycheck.DefaultCreatedAt = datakeycheckDescCreatedAt.Default.(func() time.Time)
 	departmentMixin := schema.Department{}.Mixin()
 	department.Policy = privacy.NewPolicies(departmentMixin[0], schema.Department{})
 	department.Hooks[0] = func(next ent.Mutator) ent.Mutator {
