@@ -59,9 +59,6 @@ const socketRecheck = 2 * time.Second
 // while it is open, so a socket never outlives its token's rights.
 type socket struct {
 	header string // the Authorization value, from connection_init or the upgrade request
-	// perms are the rights the connection opened with, which its operations run with: a
-	// connection whose token's rights are no longer these ends.
-	perms *authz.Permissions
 
 	mu     sync.Mutex
 	code   int // the close code to send instead of a normal closure; 0 for none
@@ -193,8 +190,9 @@ func (ss sockets) init(ctx context.Context, p transport.InitPayload) (context.Co
 		ctx = transport.AppendCloseReason(ctx, "Forbidden: "+publicMessage(err))
 		return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, err
 	}
+	// The connection's viewer: its operations run with these rights, and it ends once the
+	// token no longer has them (Viewer.StillHolds, in the gate and the watcher).
 	ctx = authz.NewContext(ctx, v)
-	s.perms = v.Perms
 	if ss.hold != nil {
 		release, ok := ss.hold(ctx, "socket")
 		if !ok {
@@ -225,12 +223,12 @@ func (ss sockets) watch(ctx context.Context, s *socket) {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
-			v, err := ss.tokens.Authenticate(ctx, s.header)
-			switch {
+			v := authz.FromContext(ctx)
+			switch err := v.StillHolds(ctx); {
 			case errors.Is(err, derrors.Unauthenticated):
 				ss.logger.InfoContext(ctx, "websocket closed: token no longer valid")
 				s.end(closeUnauthorized) // cancels ctx: the loop ends
-			case err == nil && !v.Perms.Same(s.perms):
+			case errors.Is(err, authz.ErrRightsChanged):
 				ss.logger.InfoContext(ctx, "websocket closed: the token's rights changed", "token", v.TokenName)
 				s.end(closeRightsChanged)
 			}
@@ -257,19 +255,14 @@ func (ss sockets) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 	if s == nil {
 		return nil // HTTP: the edge has authenticated and rate-limited the request
 	}
-	v, err := ss.tokens.Authenticate(ctx, s.header)
-	if err != nil {
-		code := derrors.CodeUnavailable
-		refusal := &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": code}}
-		if errors.Is(err, derrors.Unauthenticated) {
-			refusal.Extensions["code"] = derrors.CodeUnauthenticated
-			return s.endAfter(closeUnauthorized, refusal)
-		}
-		return refusal
-	}
-	if !v.Perms.Same(s.perms) {
+	switch err := authz.FromContext(ctx).StillHolds(ctx); {
+	case errors.Is(err, derrors.Unauthenticated):
+		return s.endAfter(closeUnauthorized, &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": derrors.CodeUnauthenticated}})
+	case errors.Is(err, authz.ErrRightsChanged):
 		return s.endAfter(closeRightsChanged, &gqlerror.Error{Message: "the token's rights changed while this connection was open; it closes: connect again to go on with the rights the token has now",
 			Extensions: map[string]any{"code": derrors.CodeUnavailable}})
+	case err != nil:
+		return &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": derrors.CodeUnavailable}}
 	}
 	if ss.rateLimit != nil {
 		if wait := ss.rateLimit(ctx); wait > 0 {
